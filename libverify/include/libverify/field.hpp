@@ -91,6 +91,25 @@ public:
 
     static Field from_u64(uint64_t x) { return from_canonical_unchecked(Limbs{x, 0, 0, 0}); }
 
+    // For compile-time constants only: converts by 256 modular doublings, far
+    // slower than from_canonical_unchecked at run time. x must be canonical.
+    static constexpr Field from_canonical_constexpr(const Limbs& x) {
+        Limbs acc = x;
+        for (int n = 0; n < 256; ++n) {
+            Limbs d{};
+            uint64_t carry = 0;
+            for (int i = 0; i < 4; ++i) {
+                d[i] = (acc[i] << 1) | carry;
+                carry = acc[i] >> 63;
+            }
+            if (!detail::limbs_less(d, kModulus)) {
+                detail::limbs_sub(d, d, kModulus);
+            }
+            acc = d;
+        }
+        return from_mont_limbs(acc);
+    }
+
     // Limbs must already be below the modulus; checked callers use
     // from_canonical().
     static Field from_canonical_unchecked(const Limbs& x) {

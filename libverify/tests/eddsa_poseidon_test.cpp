@@ -1,0 +1,194 @@
+#include "libverify/eddsa_poseidon.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <sstream>
+#include <vector>
+
+#include "test_util.hpp"
+
+namespace libverify {
+namespace {
+
+using test_util::fr;
+using test_util::limbs;
+
+struct VectorCase {
+    std::vector<uint8_t> private_key;
+    BabyJubAffine pub;
+    Fr msg;
+    EddsaSignature sig;
+    std::vector<uint8_t> packed;
+};
+
+std::vector<VectorCase> load_cases() {
+    std::vector<VectorCase> out;
+    test_json::Value doc;
+    if (!test_util::load_vectors("eddsa/eddsa.json", doc)) {
+        return out;
+    }
+    const test_json::Value& cases = doc["cases"];
+    for (size_t i = 0; i < cases.size(); ++i) {
+        const test_json::Value& c = cases[i];
+        VectorCase v;
+        v.private_key = test_util::from_hex(c["private_key_hex"].text);
+        v.pub = BabyJubAffine{fr(c["public_key"][0].text), fr(c["public_key"][1].text)};
+        v.msg = fr(c["message"].text);
+        v.sig.r8 = BabyJubAffine{fr(c["signature"]["R8"][0].text),
+                                 fr(c["signature"]["R8"][1].text)};
+        v.sig.s = limbs(c["signature"]["S"].text);
+        v.packed = test_util::from_hex(c["packed_signature_hex"].text);
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
+bool same(const BabyJubAffine& a, const BabyJubAffine& b) { return a.x == b.x && a.y == b.y; }
+
+void load_key(const std::vector<uint8_t>& bytes, EddsaPrivateKey& key) {
+    ASSERT_EQ(EddsaPrivateKey::from_bytes(bytes.data(), bytes.size(), key), Status::ok);
+}
+
+TEST(EddsaPoseidon, VectorFileSignAndVerify) {
+    const std::vector<VectorCase> cases = load_cases();
+    if (cases.empty()) {
+        GTEST_SKIP() << "tests/vectors/eddsa/eddsa.json not present";
+    }
+    for (size_t i = 0; i < cases.size(); ++i) {
+        const VectorCase& v = cases[i];
+        SCOPED_TRACE("case " + std::to_string(i));
+        EddsaPrivateKey key;
+        load_key(v.private_key, key);
+        EXPECT_TRUE(same(eddsa_prv2pub(key), v.pub));
+
+        const EddsaSignature sig = eddsa_sign_poseidon(key, v.msg);
+        EXPECT_TRUE(same(sig.r8, v.sig.r8));
+        EXPECT_EQ(sig.s, v.sig.s);
+
+        EXPECT_EQ(eddsa_verify_poseidon(v.msg, v.sig, v.pub), Status::ok);
+
+        ASSERT_EQ(v.packed.size(), kEddsaSignatureBytes);
+        uint8_t packed[kEddsaSignatureBytes];
+        eddsa_pack_signature(v.sig, packed);
+        EXPECT_EQ(std::memcmp(packed, v.packed.data(), kEddsaSignatureBytes), 0);
+        EddsaSignature unpacked;
+        ASSERT_EQ(eddsa_unpack_signature(v.packed.data(), unpacked), Status::ok);
+        EXPECT_TRUE(same(unpacked.r8, v.sig.r8));
+        EXPECT_EQ(unpacked.s, v.sig.s);
+    }
+}
+
+// Order-8 point: l * circomlibjs's Generator.
+BabyJubPoint order8_point() {
+    return BabyJubPoint::from_affine(BabyJubAffine{
+        fr("4342719913949491028786768530115087822524712248835451589697801404893164183326"),
+        fr("4826523245007015323400664741523384119579596407052839571721035538011798951543")});
+}
+
+TEST(EddsaPoseidon, TamperedSignaturesRejected) {
+    const std::vector<VectorCase> cases = load_cases();
+    if (cases.empty()) {
+        GTEST_SKIP() << "tests/vectors/eddsa/eddsa.json not present";
+    }
+    for (size_t i = 0; i < cases.size(); ++i) {
+        const VectorCase& v = cases[i];
+        SCOPED_TRACE("case " + std::to_string(i));
+        const VectorCase& other = cases[(i + 1) % cases.size()];
+
+        EddsaSignature sig = v.sig;
+        sig.r8.x += Fr::one();
+        EXPECT_EQ(eddsa_verify_poseidon(v.msg, sig, v.pub), Status::not_on_curve);
+        // -R8 is on the curve and in the subgroup: only the equation fails.
+        sig = v.sig;
+        sig.r8.x = -sig.r8.x;
+        EXPECT_EQ(eddsa_verify_poseidon(v.msg, sig, v.pub), Status::invalid_signature);
+
+        sig = v.sig;
+        sig.r8.y += Fr::one();
+        EXPECT_NE(eddsa_verify_poseidon(v.msg, sig, v.pub), Status::ok);
+
+        sig = v.sig;
+        BabyJubScalar s_plus_one;
+        ASSERT_TRUE(BabyJubScalar::from_canonical(sig.s, s_plus_one));
+        sig.s = (s_plus_one + BabyJubScalar::one()).to_canonical();
+        EXPECT_EQ(eddsa_verify_poseidon(v.msg, sig, v.pub), Status::invalid_signature);
+
+        EXPECT_EQ(eddsa_verify_poseidon(v.msg + Fr::one(), v.sig, v.pub),
+                  Status::invalid_signature);
+
+        EXPECT_EQ(eddsa_verify_poseidon(v.msg, v.sig, other.pub), Status::invalid_signature);
+        BabyJubAffine bad_pub = v.pub;
+        bad_pub.y += Fr::one();
+        EXPECT_EQ(eddsa_verify_poseidon(v.msg, v.sig, bad_pub), Status::not_on_curve);
+
+        // S + l: the same residue, but circomlibjs and we refuse S >= l.
+        sig = v.sig;
+        detail::u128 carry = 0;
+        for (int j = 0; j < 4; ++j) {
+            carry += static_cast<detail::u128>(sig.s[j]) + BabyJubScalarParams::modulus[j];
+            sig.s[j] = static_cast<uint64_t>(carry);
+            carry >>= 64;
+        }
+        EXPECT_EQ(eddsa_verify_poseidon(v.msg, sig, v.pub), Status::input_out_of_range);
+
+        // R8 + T with T of order 8: on the curve, outside the subgroup.
+        sig = v.sig;
+        sig.r8 = (BabyJubPoint::from_affine(v.sig.r8) + order8_point()).to_affine();
+        EXPECT_TRUE(baby_jub_is_on_curve(sig.r8));
+        EXPECT_EQ(eddsa_verify_poseidon(v.msg, sig, v.pub), Status::not_in_subgroup);
+        BabyJubAffine pub_t = (BabyJubPoint::from_affine(v.pub) + order8_point()).to_affine();
+        EXPECT_EQ(eddsa_verify_poseidon(v.msg, v.sig, pub_t), Status::not_in_subgroup);
+    }
+}
+
+TEST(EddsaPoseidon, IdentityPublicKeyRejected) {
+    // With A = identity, S B8 = R8 holds for every message; reject it.
+    EddsaSignature sig{BabyJubPoint::base8().to_affine(), Limbs{1, 0, 0, 0}};
+    EXPECT_EQ(eddsa_verify_poseidon(Fr::from_u64(5), sig,
+                                    BabyJubPoint::identity().to_affine()),
+              Status::identity_point);
+}
+
+TEST(EddsaPoseidon, OwnSignaturesVerify) {
+    for (uint8_t seed = 0; seed < 8; ++seed) {
+        uint8_t bytes[kEddsaPrivateKeyBytes];
+        for (size_t i = 0; i < sizeof bytes; ++i) {
+            bytes[i] = static_cast<uint8_t>(seed * 37 + i);
+        }
+        EddsaPrivateKey key;
+        ASSERT_EQ(EddsaPrivateKey::from_bytes(bytes, sizeof bytes, key), Status::ok);
+        const BabyJubAffine pub = eddsa_prv2pub(key);
+        EXPECT_EQ(baby_jub_check(pub), Status::ok);
+        const Fr msg = Fr::from_u64(seed) - Fr::from_u64(3);
+        const EddsaSignature sig = eddsa_sign_poseidon(key, msg);
+        EXPECT_EQ(eddsa_verify_poseidon(msg, sig, pub), Status::ok);
+        uint8_t packed[kEddsaSignatureBytes];
+        eddsa_pack_signature(sig, packed);
+        EddsaSignature back;
+        ASSERT_EQ(eddsa_unpack_signature(packed, back), Status::ok);
+        EXPECT_EQ(eddsa_verify_poseidon(msg, back, pub), Status::ok);
+    }
+}
+
+TEST(EddsaPoseidon, PrivateKeyHandling) {
+    const uint8_t bytes[33] = {1, 2, 3};
+    EddsaPrivateKey key;
+    EXPECT_EQ(EddsaPrivateKey::from_bytes(bytes, 31, key), Status::bad_length);
+    EXPECT_EQ(EddsaPrivateKey::from_bytes(bytes, 33, key), Status::bad_length);
+    ASSERT_EQ(EddsaPrivateKey::from_bytes(bytes, 32, key), Status::ok);
+    std::ostringstream os;
+    os << key;
+    EXPECT_EQ(os.str(), "<redacted>");
+    EXPECT_EQ(testing::PrintToString(key), "<redacted>");
+}
+
+TEST(EddsaPoseidon, UnpackSignatureRejectsBadR8) {
+    uint8_t packed[kEddsaSignatureBytes] = {};
+    packed[0] = 1;  // y = 1: the identity, which circomlibjs cannot unpack
+    EddsaSignature sig;
+    EXPECT_EQ(eddsa_unpack_signature(packed, sig), Status::identity_point);
+}
+
+}  // namespace
+}  // namespace libverify
