@@ -4,13 +4,13 @@
 
 #include <cstring>
 
-#include "test_util.hpp"
+#include "hashes_test_util.hpp"
 
 namespace libverify {
 namespace {
 
-using test_util::fr;
-using test_util::limbs;
+using hashes_test::fr;
+using hashes_test::limbs;
 
 const char* kBase8X = "5299619240641551281634865583518297030282874472190772894086521144482721001553";
 const char* kBase8Y = "16950150798460657717958625567821834550301663161624707787222815936182638968203";

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "test_util.hpp"
+#include "hashes_test_util.hpp"
 
 namespace libverify {
 namespace {
@@ -13,7 +13,7 @@ namespace {
 std::string digest_hex(const std::vector<uint8_t>& msg) {
     uint8_t out[kBlake512DigestBytes];
     blake512(msg.data(), msg.size(), out);
-    return test_util::to_hex(out, sizeof out);
+    return hashes_test::to_hex(out, sizeof out);
 }
 
 // The two examples of the BLAKE specification (appendix, BLAKE-512): one zero
@@ -83,7 +83,7 @@ TEST(Blake512, IncrementalEqualsOneShot) {
         }
         uint8_t out[kBlake512DigestBytes];
         state.finish(out);
-        EXPECT_EQ(test_util::to_hex(out, sizeof out), expected) << "chunk " << chunk;
+        EXPECT_EQ(hashes_test::to_hex(out, sizeof out), expected) << "chunk " << chunk;
     }
 }
 

@@ -6,13 +6,13 @@
 #include <sstream>
 #include <vector>
 
-#include "test_util.hpp"
+#include "hashes_test_util.hpp"
 
 namespace libverify {
 namespace {
 
-using test_util::fr;
-using test_util::limbs;
+using hashes_test::fr;
+using hashes_test::limbs;
 
 struct VectorCase {
     std::vector<uint8_t> private_key;
@@ -24,21 +24,21 @@ struct VectorCase {
 
 std::vector<VectorCase> load_cases() {
     std::vector<VectorCase> out;
-    test_json::Value doc;
-    if (!test_util::load_vectors("eddsa/eddsa.json", doc)) {
+    mini_json::Value doc;
+    if (!hashes_test::load_vectors("eddsa/eddsa.json", doc)) {
         return out;
     }
-    const test_json::Value& cases = doc["cases"];
+    const mini_json::Value& cases = doc["cases"];
     for (size_t i = 0; i < cases.size(); ++i) {
-        const test_json::Value& c = cases[i];
+        const mini_json::Value& c = cases[i];
         VectorCase v;
-        v.private_key = test_util::from_hex(c["private_key_hex"].text);
+        v.private_key = hashes_test::from_hex(c["private_key_hex"].text);
         v.pub = BabyJubAffine{fr(c["public_key"][0].text), fr(c["public_key"][1].text)};
         v.msg = fr(c["message"].text);
         v.sig.r8 = BabyJubAffine{fr(c["signature"]["R8"][0].text),
                                  fr(c["signature"]["R8"][1].text)};
         v.sig.s = limbs(c["signature"]["S"].text);
-        v.packed = test_util::from_hex(c["packed_signature_hex"].text);
+        v.packed = hashes_test::from_hex(c["packed_signature_hex"].text);
         out.push_back(std::move(v));
     }
     return out;

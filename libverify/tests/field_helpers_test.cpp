@@ -6,31 +6,31 @@
 #include <vector>
 
 #include "libverify/decimal.hpp"
-#include "test_util.hpp"
+#include "hashes_test_util.hpp"
 
 namespace libverify {
 namespace {
 
-using test_util::fr;
+using hashes_test::fr;
 
 TEST(HashToField, WorkedExample) {
     // Also in docs/libverify-hashes.md; computed with node's
     // crypto.createHash("blake2b512") over 0x03 || "abc" || "hello".
     const std::string data = "hello";
     Fr out = hash_to_field("abc", reinterpret_cast<const uint8_t*>(data.data()), data.size());
-    EXPECT_EQ(test_util::dec(out), "7938055689695471317447974096557111563868274645392872771669038540024687408199");
+    EXPECT_EQ(hashes_test::dec(out), "7938055689695471317447974096557111563868274645392872771669038540024687408199");
 }
 
 TEST(HashToField, VectorFile) {
-    test_json::Value doc;
-    if (!test_util::load_vectors("hash_to_field.json", doc)) {
+    mini_json::Value doc;
+    if (!hashes_test::load_vectors("hash_to_field.json", doc)) {
         GTEST_SKIP() << "tests/vectors/hash_to_field.json not present";
     }
-    const test_json::Value& cases = doc["cases"];
+    const mini_json::Value& cases = doc["cases"];
     ASSERT_GT(cases.size(), 0u);
     for (size_t i = 0; i < cases.size(); ++i) {
-        const test_json::Value& c = cases[i];
-        const std::vector<uint8_t> data = test_util::from_hex(c["data_hex"].text);
+        const mini_json::Value& c = cases[i];
+        const std::vector<uint8_t> data = hashes_test::from_hex(c["data_hex"].text);
         Fr out;
         ASSERT_EQ(hash_to_field_checked(c["tag"].text, data.data(), data.size(), out), Status::ok)
             << "case " << i;
@@ -103,19 +103,19 @@ TEST(Decimal, StrictParsing) {
     EXPECT_EQ(fr_from_decimal(r, out), Status::input_out_of_range);
     ASSERT_EQ(fr_from_decimal(r_minus_1, out), Status::ok);
     EXPECT_EQ(out, -Fr::one());
-    EXPECT_EQ(test_util::dec(out), r_minus_1);
+    EXPECT_EQ(hashes_test::dec(out), r_minus_1);
     const std::string max256 =
         "115792089237316195423570985008687907853269984665640564039457584007913129639935";
     ASSERT_EQ(limbs_from_decimal(max256, l), Status::ok);
     EXPECT_EQ(l, (Limbs{~0ULL, ~0ULL, ~0ULL, ~0ULL}));
-    EXPECT_EQ(test_util::dec(l), max256);
+    EXPECT_EQ(hashes_test::dec(l), max256);
     EXPECT_EQ(limbs_from_decimal(
                   "115792089237316195423570985008687907853269984665640564039457584007913129639936",
                   l),
               Status::input_out_of_range);
     EXPECT_EQ(limbs_from_decimal(std::string(79, '9'), l), Status::bad_encoding);
-    EXPECT_EQ(test_util::dec(Limbs{}), "0");
-    EXPECT_EQ(test_util::dec(Fr::from_u64(10)), "10");
+    EXPECT_EQ(hashes_test::dec(Limbs{}), "0");
+    EXPECT_EQ(hashes_test::dec(Fr::from_u64(10)), "10");
 }
 
 }  // namespace

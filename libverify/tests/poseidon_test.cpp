@@ -4,13 +4,13 @@
 
 #include <vector>
 
-#include "test_util.hpp"
+#include "hashes_test_util.hpp"
 
 namespace libverify {
 namespace {
 
-using test_util::fr;
-using test_util::fr_hex;
+using hashes_test::fr;
+using hashes_test::fr_hex;
 
 TEST(Poseidon, CircomlibKnownAnswers) {
     const Fr one_two[2] = {Fr::from_u64(1), Fr::from_u64(2)};
@@ -39,15 +39,15 @@ TEST(Poseidon, CheckedRejectsBadWidths) {
 }
 
 TEST(Poseidon, VectorFile) {
-    test_json::Value doc;
-    if (!test_util::load_vectors("poseidon/poseidon.json", doc)) {
+    mini_json::Value doc;
+    if (!hashes_test::load_vectors("poseidon/poseidon.json", doc)) {
         GTEST_SKIP() << "tests/vectors/poseidon/poseidon.json not present";
     }
-    const test_json::Value& cases = doc["cases"];
+    const mini_json::Value& cases = doc["cases"];
     ASSERT_GT(cases.size(), 0u);
     bool seen_width[kPoseidonMaxInputs + 1] = {};
     for (size_t i = 0; i < cases.size(); ++i) {
-        const test_json::Value& c = cases[i];
+        const mini_json::Value& c = cases[i];
         std::vector<Fr> inputs;
         for (size_t j = 0; j < c["inputs"].size(); ++j) {
             inputs.push_back(fr(c["inputs"][j].text));

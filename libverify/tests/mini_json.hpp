@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace test_json {
+namespace mini_json {
 
 struct Value {
     enum class Kind { null, boolean, number, string, array, object };
@@ -204,4 +204,4 @@ inline bool load_file(const std::string& path, Value& out) {
     return Parser(text).parse(out);
 }
 
-}  // namespace test_json
+}  // namespace mini_json

@@ -9,9 +9,9 @@
 
 #include "libverify/decimal.hpp"
 #include "libverify/field.hpp"
-#include "test_json.hpp"
+#include "mini_json.hpp"
 
-namespace test_util {
+namespace hashes_test {
 
 inline std::vector<uint8_t> from_hex(const std::string& hex) {
     auto nibble = [](char c) -> int {
@@ -68,13 +68,13 @@ inline libverify::Fr fr_hex(const std::string& hex_be) {
 }
 
 // Loads ZKC_VECTORS_DIR/relative; false (and the caller skips) when absent.
-inline bool load_vectors(const std::string& relative, test_json::Value& out) {
-    return test_json::load_file(std::string(ZKC_VECTORS_DIR) + "/" + relative, out);
+inline bool load_vectors(const std::string& relative, mini_json::Value& out) {
+    return mini_json::load_file(std::string(ZKC_VECTORS_DIR) + "/" + relative, out);
 }
 
-}  // namespace test_util
+}  // namespace hashes_test
 
 namespace libverify {
 // Lets GoogleTest print field elements in failure messages.
-inline void PrintTo(const Fr& x, std::ostream* os) { *os << test_util::dec(x); }
+inline void PrintTo(const Fr& x, std::ostream* os) { *os << hashes_test::dec(x); }
 }  // namespace libverify
