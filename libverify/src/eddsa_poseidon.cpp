@@ -56,7 +56,7 @@ Limbs public_scalar(const ExpandedKey& ek) {
 
 BabyJubAffine derive_public(const ExpandedKey& ek) {
     Limbs a = public_scalar(ek);
-    BabyJubAffine pub = BabyJubPoint::base8().mul(a).to_affine();
+    BabyJubAffine pub = BabyJubPoint::mul_base8(a).to_affine();
     wipe(a);
     return pub;
 }
@@ -113,7 +113,7 @@ EddsaSignature eddsa_sign_poseidon(const EddsaPrivateKey& key, const Fr& msg) no
     sodium_memzero(nonce_digest, sizeof nonce_digest);
 
     Limbs r_limbs = r.to_canonical();
-    BabyJubAffine r8 = BabyJubPoint::base8().mul(r_limbs).to_affine();
+    BabyJubAffine r8 = BabyJubPoint::mul_base8(r_limbs).to_affine();
     wipe(r_limbs);
 
     BabyJubScalar hm = fr_mod_l(challenge(r8, pub, msg));

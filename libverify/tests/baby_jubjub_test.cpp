@@ -94,6 +94,7 @@ TEST(BabyJub, ConstantTimeAndVartimeMultiplicationAgree) {
     for (const Limbs& k : scalars) {
         const BabyJubPoint ct = b.mul(k);
         EXPECT_TRUE(ct == b.mul_vartime(k));
+        EXPECT_TRUE(ct == BabyJubPoint::mul_base8(k));
         // The same via the double multiplication: k B + 0 G and 0 B + k G.
         EXPECT_TRUE(ct == BabyJubPoint::double_mul_vartime(k, b, Limbs{}, b.dbl()));
         EXPECT_TRUE(ct == BabyJubPoint::double_mul_vartime(Limbs{}, b.dbl(), k, b));

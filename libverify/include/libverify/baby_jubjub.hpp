@@ -48,6 +48,9 @@ public:
 
     // k * this for any 256-bit k (little-endian limbs), constant time in k.
     BabyJubPoint mul(const Limbs& k) const noexcept;
+    // k * Base8 for any 256-bit k, constant time in k, from a precomputed
+    // table (built once, on first use; 128 KiB).
+    static BabyJubPoint mul_base8(const Limbs& k) noexcept;
     // For public scalars only.
     BabyJubPoint mul_vartime(const Limbs& k) const noexcept;
     // a * p + b * q, for public scalars and points only.
