@@ -224,7 +224,23 @@ BabyJubPoint BabyJubPoint::mul_base8(const Limbs& k) noexcept {
 }
 
 BabyJubPoint BabyJubPoint::mul_vartime(const Limbs& k) const noexcept {
-    return double_mul_vartime(k, *this, Limbs{0, 0, 0, 0}, identity());
+    BabyJubPoint table[kTableSize];
+    fill_table(*this, table);
+    BabyJubPoint acc = identity();
+    bool started = false;
+    for (int w = kWindows - 1; w >= 0; --w) {
+        if (started) {
+            for (int i = 0; i < kWindowBits; ++i) {
+                acc = acc.dbl();
+            }
+        }
+        unsigned digit = window(k, w);
+        if (digit != 0) {
+            acc = acc + table[digit];
+            started = true;
+        }
+    }
+    return acc;
 }
 
 BabyJubPoint BabyJubPoint::double_mul_vartime(const Limbs& a, const BabyJubPoint& p,
