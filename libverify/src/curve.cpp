@@ -53,15 +53,16 @@ std::vector<int8_t> wnaf_digits(const Limbs& k, int w) {
     return digits;
 }
 
-G1MsmTable::G1MsmTable(const std::vector<G1Affine>& bases) : n_bases_(bases.size()) {
-    constexpr size_t kRow = size_t{1} << (kWindow - 2);
-    std::vector<G1> jacobian(n_bases_ * kRow);
+G1MsmTable::G1MsmTable(const std::vector<G1Affine>& bases, int window)
+    : n_bases_(bases.size()), window_(std::clamp(window, 2, 8)) {
+    const size_t row = size_t{1} << (window_ - 2);
+    std::vector<G1> jacobian(n_bases_ * row);
     for (size_t b = 0; b < n_bases_; ++b) {
         G1 p = G1::from_affine(bases[b]);
         G1 twice = p.dbl();
-        jacobian[b * kRow] = p;
-        for (size_t i = 1; i < kRow; ++i) {
-            jacobian[b * kRow + i] = jacobian[b * kRow + i - 1].add_vartime(twice);
+        jacobian[b * row] = p;
+        for (size_t i = 1; i < row; ++i) {
+            jacobian[b * row + i] = jacobian[b * row + i - 1].add_vartime(twice);
         }
     }
     odd_multiples_.resize(jacobian.size());
@@ -69,12 +70,12 @@ G1MsmTable::G1MsmTable(const std::vector<G1Affine>& bases) : n_bases_(bases.size
 }
 
 G1 G1MsmTable::msm_vartime(const Limbs* scalars, size_t n) const {
-    constexpr size_t kRow = size_t{1} << (kWindow - 2);
+    const size_t row = size_t{1} << (window_ - 2);
     size_t count = std::min(n, n_bases_);
     std::vector<std::vector<int8_t>> digits(count);
     size_t longest = 0;
     for (size_t i = 0; i < count; ++i) {
-        digits[i] = wnaf_digits(scalars[i], kWindow);
+        digits[i] = wnaf_digits(scalars[i], window_);
         longest = std::max(longest, digits[i].size());
     }
     G1 acc = G1::identity();
@@ -85,7 +86,7 @@ G1 G1MsmTable::msm_vartime(const Limbs* scalars, size_t n) const {
                 continue;
             }
             int d = digits[i][bit];
-            const G1Affine& entry = odd_multiples_[i * kRow + static_cast<size_t>(std::abs(d) / 2)];
+            const G1Affine& entry = odd_multiples_[i * row + static_cast<size_t>(std::abs(d) / 2)];
             acc = acc.add_mixed_vartime(d > 0 ? entry : entry.neg());
         }
     }
@@ -93,7 +94,7 @@ G1 G1MsmTable::msm_vartime(const Limbs* scalars, size_t n) const {
 }
 
 G1 g1_msm_vartime(const G1Affine* bases, const Limbs* scalars, size_t n) {
-    G1MsmTable table(std::vector<G1Affine>(bases, bases + n));
+    G1MsmTable table(std::vector<G1Affine>(bases, bases + n), 5);
     return table.msm_vartime(scalars, n);
 }
 

@@ -119,8 +119,10 @@ TEST(G1, MultiScalarMultiplication) {
             expected = expected.add_vartime(G1::from_affine(bases[i]).mul_vartime(scalars[i]));
         }
         EXPECT_EQ(g1_msm_vartime(bases.data(), scalars.data(), n), expected);
-        G1MsmTable table(bases);
-        EXPECT_EQ(table.msm_vartime(scalars.data(), n), expected);
+        for (int w = 2; w <= 8; ++w) {
+            G1MsmTable table(bases, w);
+            EXPECT_EQ(table.msm_vartime(scalars.data(), n), expected) << w;
+        }
     }
     // Identity bases and repeated bases.
     std::vector<G1Affine> bases = {G1Affine::identity(), g1_generator(), g1_generator()};

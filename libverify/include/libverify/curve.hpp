@@ -320,9 +320,9 @@ void batch_to_affine_vartime(const JacobianPoint<Curve>* in, size_t n, AffinePoi
 // IC points) for variable-time multi-scalar multiplication by public scalars.
 class G1MsmTable {
 public:
-    static constexpr int kWindow = 6;
     G1MsmTable() = default;
-    explicit G1MsmTable(const std::vector<G1Affine>& bases);
+    // window in [2, 8]: each base stores 2^(window-2) affine points.
+    G1MsmTable(const std::vector<G1Affine>& bases, int window);
 
     size_t size() const { return n_bases_; }
 
@@ -331,7 +331,8 @@ public:
 
 private:
     size_t n_bases_ = 0;
-    std::vector<G1Affine> odd_multiples_;  // n_bases_ rows of 2^(kWindow-2) points
+    int window_ = 2;
+    std::vector<G1Affine> odd_multiples_;  // n_bases_ rows of 2^(window_-2) points
 };
 
 // sum scalars[i] * bases[i] for public data (Straus with width-5 wNAF).
