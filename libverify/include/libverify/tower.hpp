@@ -1,0 +1,217 @@
+#pragma once
+// The BN254 extension tower used by the pairing:
+//   Fq2  = Fq[u]  / (u^2 + 1)
+//   Fq6  = Fq2[v] / (v^3 - xi),  xi = 9 + u
+//   Fq12 = Fq6[w] / (w^2 - v)
+// This is the tower of EIP-197 and of snarkjs/ffjavascript, so coefficients
+// line up one to one with snarkjs's JSON (c0 before c1 at every level).
+//
+// Arithmetic is constant time like Field; only pow_vartime and the
+// *_vartime helpers branch on their inputs.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "libverify/field.hpp"
+
+namespace libverify {
+
+struct Fq2 {
+    Fq c0;
+    Fq c1;
+
+    static Fq2 zero() { return Fq2{Fq::zero(), Fq::zero()}; }
+    static Fq2 one() { return Fq2{Fq::one(), Fq::zero()}; }
+
+    Fq2 operator+(const Fq2& o) const { return Fq2{c0 + o.c0, c1 + o.c1}; }
+    Fq2 operator-(const Fq2& o) const { return Fq2{c0 - o.c0, c1 - o.c1}; }
+    Fq2 operator-() const { return Fq2{-c0, -c1}; }
+    Fq2 dbl() const { return Fq2{c0.dbl(), c1.dbl()}; }
+    Fq2& operator+=(const Fq2& o) { return *this = *this + o; }
+    Fq2& operator-=(const Fq2& o) { return *this = *this - o; }
+    Fq2& operator*=(const Fq2& o) { return *this = *this * o; }
+
+    // Karatsuba: three base multiplications.
+    Fq2 operator*(const Fq2& o) const {
+        Fq v0 = c0 * o.c0;
+        Fq v1 = c1 * o.c1;
+        Fq cross = (c0 + c1) * (o.c0 + o.c1);
+        return Fq2{v0 - v1, cross - v0 - v1};
+    }
+
+    // (a + bu)^2 = (a + b)(a - b) + 2ab u: two base multiplications.
+    Fq2 square() const {
+        Fq ab = c0 * c1;
+        return Fq2{(c0 + c1) * (c0 - c1), ab.dbl()};
+    }
+
+    Fq2 mul_fq(const Fq& s) const { return Fq2{c0 * s, c1 * s}; }
+
+    // Multiplication by xi = 9 + u: (9a - b) + (a + 9b)u.
+    Fq2 mul_by_xi() const {
+        Fq a9 = c0.dbl().dbl().dbl() + c0;
+        Fq b9 = c1.dbl().dbl().dbl() + c1;
+        return Fq2{a9 - c1, c0 + b9};
+    }
+
+    // The p-power Frobenius of Fq2 is conjugation.
+    Fq2 conj() const { return Fq2{c0, -c1}; }
+
+    // Constant time; the inverse of zero is zero.
+    Fq2 inverse() const {
+        Fq norm_inv = (c0.square() + c1.square()).inverse();
+        return Fq2{c0 * norm_inv, -(c1 * norm_inv)};
+    }
+
+    bool is_zero() const { return c0.is_zero() & c1.is_zero(); }
+    bool operator==(const Fq2& o) const { return (c0 == o.c0) & (c1 == o.c1); }
+    bool operator!=(const Fq2& o) const { return !(*this == o); }
+
+    static Fq2 select(bool choose_b, const Fq2& a, const Fq2& b) {
+        return Fq2{Fq::select(choose_b, a.c0, b.c0), Fq::select(choose_b, a.c1, b.c1)};
+    }
+};
+
+struct Fq6 {
+    Fq2 c0;
+    Fq2 c1;
+    Fq2 c2;
+
+    static Fq6 zero() { return Fq6{Fq2::zero(), Fq2::zero(), Fq2::zero()}; }
+    static Fq6 one() { return Fq6{Fq2::one(), Fq2::zero(), Fq2::zero()}; }
+
+    Fq6 operator+(const Fq6& o) const { return Fq6{c0 + o.c0, c1 + o.c1, c2 + o.c2}; }
+    Fq6 operator-(const Fq6& o) const { return Fq6{c0 - o.c0, c1 - o.c1, c2 - o.c2}; }
+    Fq6 operator-() const { return Fq6{-c0, -c1, -c2}; }
+    Fq6 dbl() const { return Fq6{c0.dbl(), c1.dbl(), c2.dbl()}; }
+
+    // Karatsuba over three coefficients: six Fq2 multiplications.
+    Fq6 operator*(const Fq6& o) const {
+        Fq2 v0 = c0 * o.c0;
+        Fq2 v1 = c1 * o.c1;
+        Fq2 v2 = c2 * o.c2;
+        Fq2 r0 = ((c1 + c2) * (o.c1 + o.c2) - v1 - v2).mul_by_xi() + v0;
+        Fq2 r1 = (c0 + c1) * (o.c0 + o.c1) - v0 - v1 + v2.mul_by_xi();
+        Fq2 r2 = (c0 + c2) * (o.c0 + o.c2) - v0 - v2 + v1;
+        return Fq6{r0, r1, r2};
+    }
+
+    // Chung-Hasan SQR2: two multiplications and three squarings in Fq2.
+    Fq6 square() const {
+        Fq2 s0 = c0.square();
+        Fq2 s1 = (c0 * c1).dbl();
+        Fq2 s2 = (c0 - c1 + c2).square();
+        Fq2 s3 = (c1 * c2).dbl();
+        Fq2 s4 = c2.square();
+        return Fq6{s0 + s3.mul_by_xi(), s1 + s4.mul_by_xi(), s1 + s2 + s3 - s0 - s4};
+    }
+
+    // Multiplication by v: (c0, c1, c2) -> (xi c2, c0, c1).
+    Fq6 mul_by_v() const { return Fq6{c2.mul_by_xi(), c0, c1}; }
+
+    Fq6 mul_fq2(const Fq2& s) const { return Fq6{c0 * s, c1 * s, c2 * s}; }
+
+    // Multiplication by the sparse element d0 + d1 v: five Fq2 multiplications.
+    Fq6 mul_by_01(const Fq2& d0, const Fq2& d1) const {
+        Fq2 a0 = c0 * d0;
+        Fq2 a1 = c1 * d1;
+        Fq2 r0 = (c2 * d1).mul_by_xi() + a0;
+        Fq2 r1 = (c0 + c1) * (d0 + d1) - a0 - a1;
+        Fq2 r2 = c2 * d0 + a1;
+        return Fq6{r0, r1, r2};
+    }
+
+    Fq6 inverse() const {
+        Fq2 t0 = c0.square() - (c1 * c2).mul_by_xi();
+        Fq2 t1 = c2.square().mul_by_xi() - c0 * c1;
+        Fq2 t2 = c1.square() - c0 * c2;
+        Fq2 norm = c0 * t0 + (c2 * t1 + c1 * t2).mul_by_xi();
+        Fq2 norm_inv = norm.inverse();
+        return Fq6{t0 * norm_inv, t1 * norm_inv, t2 * norm_inv};
+    }
+
+    bool is_zero() const { return c0.is_zero() & c1.is_zero() & c2.is_zero(); }
+    bool operator==(const Fq6& o) const { return (c0 == o.c0) & (c1 == o.c1) & (c2 == o.c2); }
+    bool operator!=(const Fq6& o) const { return !(*this == o); }
+};
+
+struct Fq12 {
+    Fq6 c0;
+    Fq6 c1;
+
+    static Fq12 zero() { return Fq12{Fq6::zero(), Fq6::zero()}; }
+    static Fq12 one() { return Fq12{Fq6::one(), Fq6::zero()}; }
+
+    Fq12 operator+(const Fq12& o) const { return Fq12{c0 + o.c0, c1 + o.c1}; }
+    Fq12 operator-(const Fq12& o) const { return Fq12{c0 - o.c0, c1 - o.c1}; }
+
+    Fq12 operator*(const Fq12& o) const {
+        Fq6 t0 = c0 * o.c0;
+        Fq6 t1 = c1 * o.c1;
+        return Fq12{t0 + t1.mul_by_v(), (c0 + c1) * (o.c0 + o.c1) - t0 - t1};
+    }
+    Fq12& operator*=(const Fq12& o) { return *this = *this * o; }
+
+    // (a + bw)^2 = (a + b)(a + bv) - ab - abv + 2ab w.
+    Fq12 square() const {
+        Fq6 ab = c0 * c1;
+        Fq6 r0 = (c0 + c1) * (c0 + c1.mul_by_v()) - ab - ab.mul_by_v();
+        return Fq12{r0, ab.dbl()};
+    }
+
+    // The p^6-power Frobenius; the inverse on the cyclotomic subgroup.
+    Fq12 conj() const { return Fq12{c0, -c1}; }
+
+    Fq12 inverse() const {
+        Fq6 norm_inv = (c0.square() - c1.square().mul_by_v()).inverse();
+        return Fq12{c0 * norm_inv, -(c1 * norm_inv)};
+    }
+
+    // Multiplication by a Miller-loop line l = d0 + (d1 + d2 v) w, i.e. the
+    // sparse element with nonzero coefficients at 1, w and w^3.
+    Fq12 mul_by_line(const Fq2& d0, const Fq2& d1, const Fq2& d2) const {
+        Fq6 t0 = c0.mul_fq2(d0);
+        Fq6 t1 = c1.mul_by_01(d1, d2);
+        Fq6 r1 = (c0 + c1).mul_by_01(d0 + d1, d2) - t0 - t1;
+        return Fq12{t0 + t1.mul_by_v(), r1};
+    }
+
+    // x^(p^k) for k = 1, 2, 3, with precomputed constants xi^(k (p^n - 1) / 6).
+    Fq12 frobenius(int k) const;
+
+    // Granger-Scott squaring; correct only on the cyclotomic subgroup
+    // (elements after the easy part of the final exponentiation).
+    Fq12 cyclotomic_square() const;
+
+    Fq12 pow_vartime(const uint64_t* exponent_limbs, size_t n_limbs) const;
+
+    bool is_one() const { return *this == one(); }
+    bool operator==(const Fq12& o) const { return (c0 == o.c0) & (c1 == o.c1); }
+    bool operator!=(const Fq12& o) const { return !(*this == o); }
+};
+
+// Square roots in Fq (p = 3 mod 4) and Fq2; false when none exists, and then
+// out is untouched. The root returned is one of the two; callers pick the sign.
+bool fq_sqrt(const Fq& a, Fq& out);
+bool fq2_sqrt(const Fq2& a, Fq2& out);
+
+// Parity of the canonical integer, the G1 y_sign bit.
+inline bool fq_is_odd(const Fq& a) { return (a.to_canonical()[0] & 1) != 0; }
+
+// sgn0 of RFC 9380 section 4.1 for m = 2, the G2 y_sign bit.
+inline bool fq2_sgn0(const Fq2& a) {
+    bool sign0 = fq_is_odd(a.c0);
+    bool zero0 = a.c0.is_zero();
+    bool sign1 = fq_is_odd(a.c1);
+    return sign0 | (zero0 & sign1);
+}
+
+namespace tower_constants {
+// gamma1[k] = xi^(k (p - 1) / 6), gamma2[k] = xi^(k (p^2 - 1) / 6) (in Fq),
+// gamma3[k] = xi^(k (p^3 - 1) / 6), for k = 0..5 (k = 0 is one).
+extern const Fq2 kGamma1[6];
+extern const Fq kGamma2[6];
+extern const Fq2 kGamma3[6];
+}  // namespace tower_constants
+
+}  // namespace libverify

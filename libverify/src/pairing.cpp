@@ -1,0 +1,233 @@
+#include "libverify/pairing.hpp"
+
+namespace libverify {
+
+namespace {
+
+// Signed binary digits of 6x + 2, least significant first (NAF).
+constexpr int8_t kLoopNaf[66] = {0,  0, 0, 1, 0, 1, 0,  -1, 0, 0, -1, 0,  0, 0, 1,  0, 0,
+                                 -1, 0, -1, 0, 0, 0, 1,  0, -1, 0, 0, 0,  0, -1, 0, 0, 1,
+                                 0,  -1, 0, 0, 1, 0, 0,  0, 0, 0, -1, 0, 0, -1, 0, 1, 0,
+                                 -1, 0, 0, 0, -1, 0, -1, 0, 0, 0, 1, 0, -1, 0, 1};
+constexpr int kLoopTop = 64;  // index of the first digit after the leading 1
+
+// NAF of the BN parameter x, least significant first.
+constexpr int8_t kXNaf[63] = {1, 0, 0, 0, -1, 0, 0,  0, 0,  1, 0,  1, 0, 0,  0, 0, 1, 0, 0, 1, 0,
+                              -1, 0, 1, 0, 1, 0, 1,  0, 0,  1, 0,  0, 0, 1,  0, -1, 0, -1, 0, -1,
+                              0, 1, 0, 1, 0, 0, -1, 0, 1,  0, 1,  0, -1, 0, 0, 1, 0, 1, 0, 0,
+                              0, 1};
+
+struct G2Projective {
+    Fq2 x;
+    Fq2 y;
+    Fq2 z;
+};
+
+const Fq& half() {
+    static const Fq kHalf = Fq::from_u64(2).inverse();
+    return kHalf;
+}
+
+const Fq2& three_b() {
+    static const Fq2 kThreeB = G2Curve::b().dbl() + G2Curve::b();
+    return kThreeB;
+}
+
+// Tangent at T (homogeneous projective, D-type twist), and T <- 2T.
+// Costello-Lange-Naehrig / Aranha et al. formulas.
+void doubling_step(G2Projective& t, LineCoeffs& line) {
+    Fq2 a = (t.x * t.y).mul_fq(half());
+    Fq2 b = t.y.square();
+    Fq2 c = t.z.square();
+    Fq2 e = three_b() * c;
+    Fq2 f = e.dbl() + e;
+    Fq2 g = (b + f).mul_fq(half());
+    Fq2 h = (t.y + t.z).square() - (b + c);
+    Fq2 x_sq = t.x.square();
+    Fq2 e_sq = e.square();
+    line.a = -h;
+    line.b = x_sq.dbl() + x_sq;
+    line.c = e - b;
+    t.x = a * (b - f);
+    t.y = g.square() - (e_sq.dbl() + e_sq);
+    t.z = b * h;
+}
+
+// Chord through T and affine Q, and T <- T + Q.
+void addition_step(G2Projective& t, const G2Affine& q, LineCoeffs& line) {
+    Fq2 theta = t.y - q.y * t.z;
+    Fq2 lambda = t.x - q.x * t.z;
+    Fq2 c = theta.square();
+    Fq2 d = lambda.square();
+    Fq2 e = lambda * d;
+    Fq2 f = t.z * c;
+    Fq2 g = t.x * d;
+    Fq2 h = e + f - g.dbl();
+    line.a = lambda;
+    line.b = -theta;
+    line.c = theta * q.x - lambda * q.y;
+    t.x = lambda * h;
+    t.y = theta * (g - h) - t.y * e;
+    t.z = t.z * e;
+}
+
+// pi(Q) and pi^2(Q) on the twist.
+G2Affine frobenius_twist(const G2Affine& q) {
+    using tower_constants::kGamma1;
+    return G2Affine::from_xy(q.x.conj() * kGamma1[2], q.y.conj() * kGamma1[3]);
+}
+
+G2Affine frobenius2_twist(const G2Affine& q) {
+    using tower_constants::kGamma2;
+    return G2Affine::from_xy(q.x.mul_fq(kGamma2[2]), q.y.mul_fq(kGamma2[3]));
+}
+
+// Runs the line schedule of the loop for one G2 point, calling emit(line)
+// for each line in the order the Miller loop consumes them.
+template <class Emit>
+void for_each_line(const G2Affine& q, Emit&& emit) {
+    G2Projective t{q.x, q.y, Fq2::one()};
+    G2Affine neg_q = q.neg();
+    LineCoeffs line;
+    for (int i = kLoopTop; i >= 0; --i) {
+        doubling_step(t, line);
+        emit(line);
+        if (kLoopNaf[i] == 1) {
+            addition_step(t, q, line);
+            emit(line);
+        } else if (kLoopNaf[i] == -1) {
+            addition_step(t, neg_q, line);
+            emit(line);
+        }
+    }
+    addition_step(t, frobenius_twist(q), line);
+    emit(line);
+    addition_step(t, frobenius2_twist(q).neg(), line);
+    emit(line);
+}
+
+inline Fq12 mul_by_line_at(const Fq12& f, const LineCoeffs& l, const G1Affine& p) {
+    return f.mul_by_line(l.a.mul_fq(p.y), l.b.mul_fq(p.x), l.c);
+}
+
+Fq12 exp_by_x(const Fq12& f) {
+    Fq12 f_inv = f.conj();
+    Fq12 acc = f;
+    for (int i = 61; i >= 0; --i) {
+        acc = acc.cyclotomic_square();
+        if (kXNaf[i] == 1) {
+            acc = acc * f;
+        } else if (kXNaf[i] == -1) {
+            acc = acc * f_inv;
+        }
+    }
+    return acc;
+}
+
+}  // namespace
+
+G2Prepared::G2Prepared(const G2Affine& q) {
+    if (q.infinity) {
+        return;
+    }
+    lines_.reserve(90);
+    for_each_line(q, [this](const LineCoeffs& l) { lines_.push_back(l); });
+}
+
+Fq12 multi_miller_loop(const G1Affine* p_prep, const G2Prepared* const* q_prep, size_t n_prep,
+                       const G1Affine* p_var, const G2Affine* q_var, size_t n_var) {
+    std::vector<size_t> prep_index;
+    prep_index.reserve(n_prep);
+    for (size_t j = 0; j < n_prep; ++j) {
+        if (!p_prep[j].infinity && !q_prep[j]->is_identity()) {
+            prep_index.push_back(j);
+        }
+    }
+    struct VarState {
+        G2Projective t;
+        G2Affine q;
+        G2Affine neg_q;
+        const G1Affine* p;
+    };
+    std::vector<VarState> vars;
+    vars.reserve(n_var);
+    for (size_t j = 0; j < n_var; ++j) {
+        if (!p_var[j].infinity && !q_var[j].infinity) {
+            vars.push_back(VarState{G2Projective{q_var[j].x, q_var[j].y, Fq2::one()}, q_var[j],
+                                    q_var[j].neg(), &p_var[j]});
+        }
+    }
+
+    Fq12 f = Fq12::one();
+    size_t cursor = 0;  // position in every prepared line list
+    LineCoeffs line;
+    auto consume_prepared = [&]() {
+        for (size_t j : prep_index) {
+            f = mul_by_line_at(f, q_prep[j]->lines()[cursor], p_prep[j]);
+        }
+        ++cursor;
+    };
+    for (int i = kLoopTop; i >= 0; --i) {
+        if (i != kLoopTop) {
+            f = f.square();
+        }
+        consume_prepared();
+        for (auto& v : vars) {
+            doubling_step(v.t, line);
+            f = mul_by_line_at(f, line, *v.p);
+        }
+        if (kLoopNaf[i] != 0) {
+            consume_prepared();
+            for (auto& v : vars) {
+                addition_step(v.t, kLoopNaf[i] == 1 ? v.q : v.neg_q, line);
+                f = mul_by_line_at(f, line, *v.p);
+            }
+        }
+    }
+    consume_prepared();
+    consume_prepared();
+    for (auto& v : vars) {
+        addition_step(v.t, frobenius_twist(v.q), line);
+        f = mul_by_line_at(f, line, *v.p);
+        addition_step(v.t, frobenius2_twist(v.q).neg(), line);
+        f = mul_by_line_at(f, line, *v.p);
+    }
+    return f;
+}
+
+Fq12 final_exponentiation(const Fq12& f) {
+    // Easy part: f^((p^6 - 1)(p^2 + 1)); the result is unitary.
+    Fq12 t = f.conj() * f.inverse();
+    Fq12 m = t.frobenius(2) * t;
+
+    // Hard part: m^((p^4 - p^2 + 1) / r).
+    Fq12 fx = exp_by_x(m);
+    Fq12 fx2 = exp_by_x(fx);
+    Fq12 fx3 = exp_by_x(fx2);
+    Fq12 y0 = m.frobenius(1) * m.frobenius(2) * m.frobenius(3);
+    Fq12 y1 = m.conj();
+    Fq12 y2 = fx2.frobenius(2);
+    Fq12 y3 = fx.frobenius(1).conj();
+    Fq12 y4 = (fx * fx2.frobenius(1)).conj();
+    Fq12 y5 = fx2.conj();
+    Fq12 y6 = (fx3 * fx3.frobenius(1)).conj();
+
+    Fq12 t0 = y6.cyclotomic_square() * y4 * y5;
+    Fq12 t1 = y3 * y5 * t0;
+    t0 = t0 * y2;
+    t1 = (t1.cyclotomic_square() * t0).cyclotomic_square();
+    t0 = t1 * y1;
+    t1 = t1 * y0;
+    t0 = t0.cyclotomic_square();
+    return t0 * t1;
+}
+
+Fq12 pairing(const G1Affine& p, const G2Affine& q) {
+    return final_exponentiation(multi_miller_loop(nullptr, nullptr, 0, &p, &q, 1));
+}
+
+bool pairing_product_is_one(const G1Affine* ps, const G2Affine* qs, size_t n) {
+    return final_exponentiation(multi_miller_loop(nullptr, nullptr, 0, ps, qs, n)).is_one();
+}
+
+}  // namespace libverify

@@ -1,0 +1,147 @@
+// Extension-field properties, Frobenius constants (checked as x -> x^p),
+// square roots and the cyclotomic squaring.
+#include <gmp.h>
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "libverify/tower.hpp"
+#include "test_util.hpp"
+
+namespace libverify {
+namespace {
+
+using testing_util::Rng;
+
+TEST(Fq2, FieldAxioms) {
+    Rng rng(1);
+    for (int i = 0; i < 50; ++i) {
+        Fq2 a = rng.fq2(), b = rng.fq2(), c = rng.fq2();
+        EXPECT_EQ(a * b, b * a);
+        EXPECT_EQ((a * b) * c, a * (b * c));
+        EXPECT_EQ(a * (b + c), a * b + a * c);
+        EXPECT_EQ(a.square(), a * a);
+        EXPECT_EQ(a * a.inverse(), Fq2::one());
+        EXPECT_EQ(a.mul_by_xi(), a * (Fq2{Fq::from_u64(9), Fq::one()}));
+    }
+    Fq2 u{Fq::zero(), Fq::one()};
+    EXPECT_EQ(u.square(), -Fq2::one());
+    EXPECT_TRUE(Fq2::zero().inverse().is_zero());
+}
+
+TEST(Fq6, FieldAxioms) {
+    Rng rng(2);
+    Fq6 v{Fq2::zero(), Fq2::one(), Fq2::zero()};
+    for (int i = 0; i < 30; ++i) {
+        Fq6 a = rng.fq6(), b = rng.fq6(), c = rng.fq6();
+        EXPECT_EQ(a * b, b * a);
+        EXPECT_EQ((a * b) * c, a * (b * c));
+        EXPECT_EQ(a * (b + c), a * b + a * c);
+        EXPECT_EQ(a.square(), a * a);
+        EXPECT_EQ(a * a.inverse(), Fq6::one());
+        EXPECT_EQ(a.mul_by_v(), a * v);
+        Fq2 d0 = rng.fq2(), d1 = rng.fq2();
+        EXPECT_EQ(a.mul_by_01(d0, d1), a * (Fq6{d0, d1, Fq2::zero()}));
+    }
+    // v^3 = xi
+    Fq2 xi{Fq::from_u64(9), Fq::one()};
+    EXPECT_EQ(v * v * v, (Fq6{xi, Fq2::zero(), Fq2::zero()}));
+}
+
+TEST(Fq12, FieldAxioms) {
+    Rng rng(3);
+    Fq12 w{Fq6::zero(), Fq6::one()};
+    Fq12 v{Fq6{Fq2::zero(), Fq2::one(), Fq2::zero()}, Fq6::zero()};
+    EXPECT_EQ(w * w, v);
+    for (int i = 0; i < 20; ++i) {
+        Fq12 a = rng.fq12(), b = rng.fq12(), c = rng.fq12();
+        EXPECT_EQ(a * b, b * a);
+        EXPECT_EQ((a * b) * c, a * (b * c));
+        EXPECT_EQ(a * (b + c), a * b + a * c);
+        EXPECT_EQ(a.square(), a * a);
+        EXPECT_EQ(a * a.inverse(), Fq12::one());
+        Fq2 d0 = rng.fq2(), d1 = rng.fq2(), d2 = rng.fq2();
+        Fq12 line{Fq6{d0, Fq2::zero(), Fq2::zero()}, Fq6{d1, d2, Fq2::zero()}};
+        EXPECT_EQ(a.mul_by_line(d0, d1, d2), a * line);
+    }
+}
+
+TEST(Fq12, FrobeniusIsPowerOfP) {
+    Rng rng(4);
+    const Limbs p = Fq::kModulus;
+    for (int i = 0; i < 3; ++i) {
+        Fq12 a = rng.fq12();
+        Fq12 ap = a.pow_vartime(p.data(), 4);
+        EXPECT_EQ(a.frobenius(1), ap);
+        EXPECT_EQ(a.frobenius(2), ap.pow_vartime(p.data(), 4));
+        EXPECT_EQ(a.frobenius(3), a.frobenius(2).frobenius(1));
+        EXPECT_EQ(a.frobenius(2), a.frobenius(1).frobenius(1));
+    }
+}
+
+TEST(Fq12, CyclotomicSquareMatchesSquareOnUnitaryElements) {
+    Rng rng(5);
+    for (int i = 0; i < 20; ++i) {
+        Fq12 a = rng.fq12();
+        Fq12 t = a.conj() * a.inverse();
+        Fq12 m = t.frobenius(2) * t;  // in the cyclotomic subgroup
+        EXPECT_EQ(m * m.conj(), Fq12::one());
+        EXPECT_EQ(m.cyclotomic_square(), m.square());
+    }
+}
+
+TEST(Sqrt, Fq) {
+    Rng rng(6);
+    int non_squares = 0;
+    for (int i = 0; i < 100; ++i) {
+        Fq a = rng.fq();
+        Fq root;
+        Fq sq = a.square();
+        ASSERT_TRUE(fq_sqrt(sq, root));
+        EXPECT_EQ(root.square(), sq);
+        Fq b = rng.fq();
+        Fq untouched = Fq::from_u64(77);
+        if (!fq_sqrt(b, untouched)) {
+            ++non_squares;
+            EXPECT_EQ(untouched, Fq::from_u64(77));
+            EXPECT_TRUE(fq_sqrt(-b, root));  // p = 3 mod 4: exactly one of b, -b
+        }
+    }
+    EXPECT_GT(non_squares, 20);
+    Fq zero_root = Fq::one();
+    EXPECT_TRUE(fq_sqrt(Fq::zero(), zero_root));
+    EXPECT_TRUE(zero_root.is_zero());
+}
+
+TEST(Sqrt, Fq2) {
+    Rng rng(7);
+    int non_squares = 0;
+    for (int i = 0; i < 100; ++i) {
+        Fq2 a = rng.fq2();
+        Fq2 root;
+        ASSERT_TRUE(fq2_sqrt(a.square(), root));
+        EXPECT_EQ(root.square(), a.square());
+        Fq2 b = rng.fq2();
+        if (!fq2_sqrt(b, root)) {
+            ++non_squares;
+            // b is a non-square iff its norm is a non-square in Fq.
+            Fq unused;
+            EXPECT_FALSE(fq_sqrt(b.c0.square() + b.c1.square(), unused));
+        }
+    }
+    EXPECT_GT(non_squares, 20);
+    // Pure-real and pure-imaginary edge cases.
+    for (int i = 0; i < 20; ++i) {
+        Fq c = rng.fq();
+        Fq2 root;
+        Fq2 real{c, Fq::zero()};
+        ASSERT_TRUE(fq2_sqrt(real, root));  // every Fq element is a square in Fq2
+        EXPECT_EQ(root.square(), real);
+        Fq2 imag{Fq::zero(), c};
+        ASSERT_TRUE(fq2_sqrt(imag, root));  // its norm c^2 is a square
+        EXPECT_EQ(root.square(), imag);
+    }
+}
+
+}  // namespace
+}  // namespace libverify
