@@ -14,10 +14,10 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import * as snarkjs from "snarkjs";
 
-import { P, R, G1, G2, G1_GEN, G2_GEN, f2_sgn0 } from "./lib/bn254.mjs";
+import { P, R, G1, G2, G1_GEN, G2_GEN, INF, f2_sgn0 } from "./lib/bn254.mjs";
 import {
     compress_proof, compress_g1, compress_g2, expected_compact, expected_json,
-    from_hex, int_to_be32, proof_from_json, to_hex,
+    from_hex, g1_to_json, g2_to_json, int_to_be32, proof_from_json,
 } from "./lib/encoding.mjs";
 import { make_pairing_checker } from "./lib/pairing.mjs";
 import { Drbg } from "./lib/drbg.mjs";
@@ -55,6 +55,9 @@ const N_VALID_CASES = 3;
 
 const clone = (v) => JSON.parse(JSON.stringify(v));
 
+const FLAG_SIGN = 0x80;
+const FLAG_INF = 0x40;
+
 // Raw compact encodings that may be invalid (used to build malformed compact proofs).
 function g1_raw(x, flags) {
     const out = int_to_be32(x);
@@ -66,10 +69,8 @@ function g2_raw([c0, c1], flags) {
     out[0] |= flags;
     return out;
 }
-const SIGN = 0x80;
-const INFF = 0x40;
-const g1_sign = (pt) => ((pt.y & 1n) === 1n ? SIGN : 0);
-const g2_sign = (pt) => (f2_sgn0(pt.y) ? SIGN : 0);
+const g1_sign = (pt) => ((pt.y & 1n) === 1n ? FLAG_SIGN : 0);
+const g2_sign = (pt) => (f2_sgn0(pt.y) ? FLAG_SIGN : 0);
 
 // Replace one 32/64-byte slot of a compact proof: 0 = A, 1 = B, 2 = C.
 function compact_with(base_hex, slot, bytes) {
@@ -208,11 +209,11 @@ async function generate(circuit_name, pairing_ok) {
         let compact;
         if (slot === 1) {
             const q = other_g2();
-            json.pi_b = [q.x.map(String), q.y.map(String), ["1", "0"]];
+            json.pi_b = g2_to_json(q);
             compact = compact_with(base_hex, 1, compress_g2(q));
         } else {
             const q = other_g1();
-            json[slot === 0 ? "pi_a" : "pi_c"] = [String(q.x), String(q.y), "1"];
+            json[slot === 0 ? "pi_a" : "pi_c"] = g1_to_json(q);
             compact = compact_with(base_hex, slot, compress_g1(q));
         }
         await add(`${label}_other_valid_point`, { json, compact, pub: pub0, intent: "invalid_proof" });
@@ -289,6 +290,9 @@ async function generate(circuit_name, pairing_ok) {
         // z = 0 is only the point at infinity in its one canonical form.
         ["json_a_z_0_finite_coords", (p) => { p.pi_a[2] = "0"; }],
         ["json_b_z_0_finite_coords", (p) => { p.pi_b[2] = ["0", "0"]; }],
+        // Near misses of the one accepted spelling of infinity.
+        ["json_a_infinity_0_0_0", (p) => { p.pi_a = ["0", "0", "0"]; }],
+        ["json_b_infinity_y_0_1", (p) => { p.pi_b = [["0", "0"], ["0", "1"], ["0", "0"]]; }],
         ["json_a_two_coordinates", (p) => { p.pi_a = p.pi_a.slice(0, 2); }],
         ["json_a_number_not_string", (p) => { p.pi_a[2] = 1; }],
         ["json_c_missing", (p) => { delete p.pi_c; }],
@@ -307,12 +311,10 @@ async function generate(circuit_name, pairing_ok) {
     // ---- the point at infinity in place of A, B or C
     for (const [label, slot] of [["a", 0], ["b", 1], ["c", 2]]) {
         const json = clone(base.proof);
-        if (slot === 0) json.pi_a = ["0", "1", "0"];
-        if (slot === 1) json.pi_b = [["0", "0"], ["1", "0"], ["0", "0"]];
-        if (slot === 2) json.pi_c = ["0", "1", "0"];
-        const inf = new Uint8Array(slot === 1 ? 64 : 32);
-        inf[0] = INFF;
-        const compact = compact_with(base_hex, slot, inf);
+        if (slot === 0) json.pi_a = g1_to_json(INF);
+        if (slot === 1) json.pi_b = g2_to_json(INF);
+        if (slot === 2) json.pi_c = g1_to_json(INF);
+        const compact = compact_with(base_hex, slot, slot === 1 ? compress_g2(INF) : compress_g1(INF));
         await add(`${label}_infinity`, { json, compact, pub: pub0, intent: "identity_point" });
     }
 
@@ -320,7 +322,7 @@ async function generate(circuit_name, pairing_ok) {
     const twisted = twist_point_outside_subgroup(rng);
     {
         const json = clone(base.proof);
-        json.pi_b = [twisted.x.map(String), twisted.y.map(String), ["1", "0"]];
+        json.pi_b = g2_to_json(twisted);
         await add("b_not_in_subgroup", {
             json, compact: compact_with(base_hex, 1, compress_g2(twisted)), pub: pub0, intent: "not_in_subgroup",
         });
@@ -348,28 +350,28 @@ async function generate(circuit_name, pairing_ok) {
     await compact_only("compact_129_bytes", base_hex + "00", "bad_length");
     await compact_only("compact_0_bytes", "", "bad_length");
     await compact_only("compact_256_bytes", base_hex + base_hex, "bad_length");
-    await compact_only("compact_a_x_equals_p_sign_set", compact_with(base_hex, 0, g1_raw(P, SIGN)), "bad_encoding");
+    await compact_only("compact_a_x_equals_p_sign_set", compact_with(base_hex, 0, g1_raw(P, FLAG_SIGN)), "bad_encoding");
     await compact_only("compact_a_x_equals_p_no_flags", compact_with(base_hex, 0, g1_raw(P, 0)), "bad_encoding");
-    await compact_only("compact_c_x_all_ones", compact_with(base_hex, 2, g1_raw((1n << 254n) - 1n, SIGN)), "bad_encoding");
+    await compact_only("compact_c_x_all_ones", compact_with(base_hex, 2, g1_raw((1n << 254n) - 1n, FLAG_SIGN)), "bad_encoding");
     await compact_only("compact_a_x_plus_p", compact_with(base_hex, 0, g1_raw(pts.A.x + P, g1_sign(pts.A))), "bad_encoding");
-    await compact_only("compact_b_c1_equals_p_sign_set", compact_with(base_hex, 1, g2_raw([pts.B.x[0], P], SIGN)), "bad_encoding");
+    await compact_only("compact_b_c1_equals_p_sign_set", compact_with(base_hex, 1, g2_raw([pts.B.x[0], P], FLAG_SIGN)), "bad_encoding");
     await compact_only("compact_b_c0_equals_p", compact_with(base_hex, 1, g2_raw([P, pts.B.x[1]], g2_sign(pts.B))), "bad_encoding");
     await compact_only("compact_b_c0_all_ones", compact_with(base_hex, 1, g2_raw([(1n << 256n) - 1n, pts.B.x[1]], 0)), "bad_encoding");
-    await compact_only("compact_a_both_flags", compact_with(base_hex, 0, g1_raw(pts.A.x, SIGN | INFF)), "bad_encoding");
-    await compact_only("compact_b_both_flags", compact_with(base_hex, 1, g2_raw(pts.B.x, SIGN | INFF)), "bad_encoding");
-    await compact_only("compact_c_both_flags_zero_x", compact_with(base_hex, 2, g1_raw(0n, SIGN | INFF)), "bad_encoding");
-    await compact_only("compact_a_infinity_nonzero_x", compact_with(base_hex, 0, g1_raw(pts.A.x, INFF)), "bad_encoding");
-    await compact_only("compact_a_infinity_x_1", compact_with(base_hex, 0, g1_raw(1n, INFF)), "bad_encoding");
-    await compact_only("compact_b_infinity_nonzero_c0", compact_with(base_hex, 1, g2_raw([1n, 0n], INFF)), "bad_encoding");
-    await compact_only("compact_b_infinity_nonzero_c1", compact_with(base_hex, 1, g2_raw([0n, 1n], INFF)), "bad_encoding");
+    await compact_only("compact_a_both_flags", compact_with(base_hex, 0, g1_raw(pts.A.x, FLAG_SIGN | FLAG_INF)), "bad_encoding");
+    await compact_only("compact_b_both_flags", compact_with(base_hex, 1, g2_raw(pts.B.x, FLAG_SIGN | FLAG_INF)), "bad_encoding");
+    await compact_only("compact_c_both_flags_zero_x", compact_with(base_hex, 2, g1_raw(0n, FLAG_SIGN | FLAG_INF)), "bad_encoding");
+    await compact_only("compact_a_infinity_nonzero_x", compact_with(base_hex, 0, g1_raw(pts.A.x, FLAG_INF)), "bad_encoding");
+    await compact_only("compact_a_infinity_x_1", compact_with(base_hex, 0, g1_raw(1n, FLAG_INF)), "bad_encoding");
+    await compact_only("compact_b_infinity_nonzero_c0", compact_with(base_hex, 1, g2_raw([1n, 0n], FLAG_INF)), "bad_encoding");
+    await compact_only("compact_b_infinity_nonzero_c1", compact_with(base_hex, 1, g2_raw([0n, 1n], FLAG_INF)), "bad_encoding");
     await compact_only("compact_a_x_not_on_curve", compact_with(base_hex, 0, g1_raw(g1_x_off_curve(rng), 0)), "not_on_curve");
-    await compact_only("compact_c_x_not_on_curve", compact_with(base_hex, 2, g1_raw(g1_x_off_curve(rng), SIGN)), "not_on_curve");
+    await compact_only("compact_c_x_not_on_curve", compact_with(base_hex, 2, g1_raw(g1_x_off_curve(rng), FLAG_SIGN)), "not_on_curve");
     await compact_only("compact_b_x_not_on_curve", compact_with(base_hex, 1, g2_raw(g2_x_off_curve(rng), 0)), "not_on_curve");
     // x = 0 on G1: 0^3 + 3 = 3 is not a square mod p, so no point has x = 0.
     await compact_only("compact_a_x_zero", compact_with(base_hex, 0, g1_raw(0n, 0)), "not_on_curve");
     for (const [label, slot] of [["a", 0], ["b", 1], ["c", 2]]) {
         const buf = Buffer.from(from_hex(base_hex));
-        buf[[0, 32, 96][slot]] ^= SIGN;
+        buf[[0, 32, 96][slot]] ^= FLAG_SIGN;
         await compact_only(`compact_${label}_y_sign_flipped`, buf.toString("hex"), "invalid_proof");
     }
 

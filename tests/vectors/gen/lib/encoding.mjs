@@ -123,10 +123,6 @@ export function g2_to_json(pt) {
     return [pt.x.map(String), pt.y.map(String), ["1", "0"]];
 }
 
-export function proof_to_json({ A, B, C }) {
-    return { pi_a: g1_to_json(A), pi_b: g2_to_json(B), pi_c: g1_to_json(C), protocol: "groth16", curve: "bn128" };
-}
-
 // A valid snarkjs proof object as affine points (throws if it is not one).
 export function proof_from_json(proof) {
     const A = parse_g1_json(proof.pi_a);
