@@ -35,7 +35,11 @@ async function main() {
     for (const [index, req] of requests.entries()) {
         let line;
         try {
-            const verified = await snarkjs.groth16.verify(load_vk(req.vk_path), req.public, req.proof);
+            const verified = await snarkjs.groth16.verify(
+                load_vk(req.vk_path),
+                req.public,
+                req.proof,
+            );
             line = { index, verified };
         } catch (err) {
             line = { index, verified: null, error: String(err && err.message ? err.message : err) };

@@ -27,27 +27,47 @@ const ORDER = bj.order;
 
 // ---------------------------------------------------------------- eddsa.json
 
-const private_keys = [Buffer.alloc(32, 0), Buffer.alloc(32, 0xff), Buffer.from("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "hex")];
+const private_keys = [
+    Buffer.alloc(32, 0),
+    Buffer.alloc(32, 0xff),
+    Buffer.from("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "hex"),
+];
 while (private_keys.length < 30) private_keys.push(rng.bytes(32));
 
-const edge_messages = [0n, 1n, 2n, Q - 1n, Q - 2n, (1n << 128n), (1n << 253n) - 1n, SUB_ORDER, SUB_ORDER - 1n];
+const edge_messages = [
+    0n,
+    1n,
+    2n,
+    Q - 1n,
+    Q - 2n,
+    1n << 128n,
+    (1n << 253n) - 1n,
+    SUB_ORDER,
+    SUB_ORDER - 1n,
+];
 
 const sig_cases = [];
 for (const [i, prv] of private_keys.entries()) {
     const message = i < edge_messages.length ? edge_messages[i] : rng.below(Q);
     const pub = eddsa.prv2pub(prv);
     const sig = eddsa.signPoseidon(prv, F.e(message));
-    if (!eddsa.verifyPoseidon(F.e(message), sig, pub)) throw new Error("circomlibjs signature does not verify");
+    if (!eddsa.verifyPoseidon(F.e(message), sig, pub))
+        throw new Error("circomlibjs signature does not verify");
     if (BigInt(sig.S) >= SUB_ORDER) throw new Error("S is not reduced");
     const packed_sig = eddsa.packSignature(sig);
     const packed_pub = bj.packPoint(pub);
     // Packing must round-trip, or the packed fields below would be meaningless.
     const back = eddsa.unpackSignature(Buffer.from(packed_sig));
-    if (!F.eq(back.R8[0], sig.R8[0]) || !F.eq(back.R8[1], sig.R8[1]) || BigInt(back.S) !== BigInt(sig.S)) {
+    if (
+        !F.eq(back.R8[0], sig.R8[0]) ||
+        !F.eq(back.R8[1], sig.R8[1]) ||
+        BigInt(back.S) !== BigInt(sig.S)
+    ) {
         throw new Error("signature packing does not round-trip");
     }
     const pub_back = bj.unpackPoint(Buffer.from(packed_pub));
-    if (!F.eq(pub_back[0], pub[0]) || !F.eq(pub_back[1], pub[1])) throw new Error("point packing does not round-trip");
+    if (!F.eq(pub_back[0], pub[0]) || !F.eq(pub_back[1], pub[1]))
+        throw new Error("point packing does not round-trip");
     sig_cases.push({
         private_key_hex: hex(prv),
         public_key: pt_out(pub),
@@ -114,8 +134,19 @@ for (let k = 1n; k < 8n; k++) {
 
 const base8 = bj.Base8;
 const random_scalars = Array.from({ length: 8 }, () => rng.below(SUB_ORDER));
-const scalar_muls = [0n, 1n, 2n, 3n, 8n, SUB_ORDER - 1n, SUB_ORDER, SUB_ORDER + 1n, ORDER, (1n << 253n) - 1n, ...random_scalars]
-    .map((k) => ({ scalar: String(k), point: pt_out(mul(base8, k)) }));
+const scalar_muls = [
+    0n,
+    1n,
+    2n,
+    3n,
+    8n,
+    SUB_ORDER - 1n,
+    SUB_ORDER,
+    SUB_ORDER + 1n,
+    ORDER,
+    (1n << 253n) - 1n,
+    ...random_scalars,
+].map((k) => ({ scalar: String(k), point: pt_out(mul(base8, k)) }));
 
 const additions = [];
 const add_case = (p, q) => additions.push({ p: pt_out(p), q: pt_out(q), sum: pt_out(add(p, q)) });
@@ -123,25 +154,30 @@ add_case(base8, base8);
 add_case(base8, IDENTITY);
 add_case(IDENTITY, IDENTITY);
 add_case(base8, mul(base8, SUB_ORDER - 1n));
-for (let i = 0; i < 6; i++) add_case(mul(base8, rng.below(SUB_ORDER)), mul(base8, rng.below(SUB_ORDER)));
+for (let i = 0; i < 6; i++)
+    add_case(mul(base8, rng.below(SUB_ORDER)), mul(base8, rng.below(SUB_ORDER)));
 add_case(mul(base8, 5n), torsion8);
 add_case(random_point(), random_point());
 
 const not_in_subgroup = [];
 const outside = (what, p) => {
-    if (!bj.inCurve(p) || bj.inSubgroup(p)) throw new Error(`${what} is not on the curve outside the subgroup`);
+    if (!bj.inCurve(p) || bj.inSubgroup(p))
+        throw new Error(`${what} is not on the curve outside the subgroup`);
     not_in_subgroup.push({ what, point: pt_out(p), packed_hex: hex(bj.packPoint(p)) });
 };
 for (const { point, order } of low_order) outside(`order-${order} point`, pt_in(point));
 outside("Base8 + order-8 point", add(base8, torsion8));
 outside("Base8 + order-2 point (0, -1)", add(base8, [F.e(0n), F.neg(F.one)]));
 outside("[12345] Base8 + order-4 point", add(mul(base8, 12345n), mul(torsion8, 2n)));
-outside("random curve point of full order 8 * subOrder", (() => {
-    for (;;) {
-        const p = random_point();
-        if (point_order(p) === 8n * SUB_ORDER) return p;
-    }
-})());
+outside(
+    "random curve point of full order 8 * subOrder",
+    (() => {
+        for (;;) {
+            const p = random_point();
+            if (point_order(p) === 8n * SUB_ORDER) return p;
+        }
+    })(),
+);
 outside("Generator (circomlib's order-8*subOrder generator; Base8 = [8] Generator)", bj.Generator);
 if (!eq(mul(bj.Generator, 8n), base8)) throw new Error("Base8 != [8] Generator");
 
@@ -166,5 +202,8 @@ write_json("eddsa/babyjub.json", {
     in_subgroup,
 });
 
-console.log(`eddsa: ${sig_cases.length} signatures; babyjub: ${additions.length} additions, ${scalar_muls.length} scalar muls, ${not_in_subgroup.length} points outside the subgroup`);
+console.log(
+    `eddsa: ${sig_cases.length} signatures; babyjub: ${additions.length} additions, ` +
+        `${scalar_muls.length} scalar muls, ${not_in_subgroup.length} points outside the subgroup`,
+);
 process.exit(0);

@@ -14,7 +14,11 @@ const rng = new Drbg("zkcredit/vectors/hash_to_field/v1");
 
 function hash_to_field(tag, data) {
     if (tag.length > 255) throw new Error("tag longer than 255 bytes");
-    const digest = createHash("blake2b512").update(Buffer.from([tag.length])).update(tag).update(data).digest();
+    const digest = createHash("blake2b512")
+        .update(Buffer.from([tag.length]))
+        .update(tag)
+        .update(data)
+        .digest();
     const le = BigInt("0x" + Buffer.from(digest).reverse().toString("hex"));
     return le % R;
 }
@@ -32,13 +36,28 @@ const cases = [];
 for (const tag of tags) {
     for (const len of data_lengths) {
         const data = rng.bytes(len);
-        cases.push({ tag: tag.toString("utf8"), tag_hex: tag.toString("hex"), data_hex: data.toString("hex"), output: String(hash_to_field(tag, data)) });
+        cases.push({
+            tag: tag.toString("utf8"),
+            tag_hex: tag.toString("hex"),
+            data_hex: data.toString("hex"),
+            output: String(hash_to_field(tag, data)),
+        });
     }
 }
 // The length prefix is what keeps (tag, data) pairs apart: these two share the bytes
 // "ab" || "c" vs "a" || "bc" and must hash differently.
-cases.push({ tag: "ab", tag_hex: "6162", data_hex: "63", output: String(hash_to_field(Buffer.from("ab"), Buffer.from("c"))) });
-cases.push({ tag: "a", tag_hex: "61", data_hex: "6263", output: String(hash_to_field(Buffer.from("a"), Buffer.from("bc"))) });
+cases.push({
+    tag: "ab",
+    tag_hex: "6162",
+    data_hex: "63",
+    output: String(hash_to_field(Buffer.from("ab"), Buffer.from("c"))),
+});
+cases.push({
+    tag: "a",
+    tag_hex: "61",
+    data_hex: "6263",
+    output: String(hash_to_field(Buffer.from("a"), Buffer.from("bc"))),
+});
 
 write_json("hash_to_field.json", { cases });
 console.log(`hash_to_field: ${cases.length} cases`);

@@ -144,7 +144,11 @@ function make_curve(F, b, name) {
         const d = F.scale(F.sub(F.sub(F.square(F.add(p1.X, b2)), a), c), 2n);
         const e = F.scale(a, 3n);
         const x3 = F.sub(F.square(e), F.scale(d, 2n));
-        return { X: x3, Y: F.sub(F.mul(e, F.sub(d, x3)), F.scale(c, 8n)), Z: F.scale(F.mul(p1.Y, p1.Z), 2n) };
+        return {
+            X: x3,
+            Y: F.sub(F.mul(e, F.sub(d, x3)), F.scale(c, 8n)),
+            Z: F.scale(F.mul(p1.Y, p1.Z), 2n),
+        };
     };
     const j_add = (p1, p2) => {
         if (p1 === J_INF) return p2;
@@ -202,19 +206,31 @@ export const G2_GEN = {
 };
 
 // Sanity of the constants above; a typo here would silently corrupt every vector.
-if (!G1.on_curve(G1_GEN) || !G2.on_curve(G2_GEN) || !G2.in_subgroup(G2_GEN) || !G1.in_subgroup(G1_GEN)) {
+if (
+    !G1.on_curve(G1_GEN) ||
+    !G2.on_curve(G2_GEN) ||
+    !G2.in_subgroup(G2_GEN) ||
+    !G1.in_subgroup(G1_GEN)
+) {
     throw new Error("BN254 constants are inconsistent");
 }
 
 // Jacobian scalar multiplication against repeated affine addition, including the
 // doubling (k = 2) and cancellation (k = r +- 1) paths.
-for (const [curve, gen] of [[G1, G1_GEN], [G2, G2_GEN]]) {
+for (const [curve, gen] of [
+    [G1, G1_GEN],
+    [G2, G2_GEN],
+]) {
     let acc = INF;
     for (let k = 1n; k <= 9n; k++) {
         acc = curve.add(acc, gen);
-        if (!curve.eq(curve.mul(gen, k), acc)) throw new Error(`${curve.name} mul disagrees with add`);
+        if (!curve.eq(curve.mul(gen, k), acc))
+            throw new Error(`${curve.name} mul disagrees with add`);
     }
-    if (!curve.eq(curve.mul(gen, R + 1n), gen) || !curve.eq(curve.mul(gen, R - 1n), curve.neg(gen))) {
+    if (
+        !curve.eq(curve.mul(gen, R + 1n), gen) ||
+        !curve.eq(curve.mul(gen, R - 1n), curve.neg(gen))
+    ) {
         throw new Error(`${curve.name} mul is wrong at the group order`);
     }
 }

@@ -93,7 +93,8 @@ export const lift_g2 = (parsed) => lift(G2, f2_sgn0, parsed);
 
 // ---------------------------------------------------------------- snarkjs JSON form
 
-const is_str_array = (a, n) => Array.isArray(a) && a.length === n && a.every((s) => typeof s === "string");
+const is_str_array = (a, n) =>
+    Array.isArray(a) && a.length === n && a.every((s) => typeof s === "string");
 
 // Returns null for bad_encoding, INF, or an affine {x, y} that may be off the curve.
 export function parse_g1_json(a) {
@@ -119,7 +120,12 @@ export function g1_to_json(pt) {
 }
 
 export function g2_to_json(pt) {
-    if (pt.inf) return [["0", "0"], ["1", "0"], ["0", "0"]];
+    if (pt.inf)
+        return [
+            ["0", "0"],
+            ["1", "0"],
+            ["0", "0"],
+        ];
     return [pt.x.map(String), pt.y.map(String), ["1", "0"]];
 }
 

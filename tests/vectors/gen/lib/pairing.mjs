@@ -21,10 +21,14 @@ export async function make_pairing_checker() {
             vk_x = G1.add(vk_x, G1.mul(parse_g1_json(vk.IC[i + 1]), s));
         });
         return curve.pairingEq(
-            g1(G1.neg(A)), g2(B),
-            g1(vk_x), g2(parse_g2_json(vk.vk_gamma_2)),
-            g1(C), g2(parse_g2_json(vk.vk_delta_2)),
-            g1(parse_g1_json(vk.vk_alpha_1)), g2(parse_g2_json(vk.vk_beta_2)),
+            g1(G1.neg(A)),
+            g2(B),
+            g1(vk_x),
+            g2(parse_g2_json(vk.vk_gamma_2)),
+            g1(C),
+            g2(parse_g2_json(vk.vk_delta_2)),
+            g1(parse_g1_json(vk.vk_alpha_1)),
+            g2(parse_g2_json(vk.vk_beta_2)),
         );
     }
 
