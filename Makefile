@@ -17,6 +17,7 @@ bootstrap:
 	@scripts/bootstrap.sh
 
 build: bootstrap
+	@circuits/ceremony.sh
 	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
@@ -28,12 +29,12 @@ test: test-unit test-asan test-fuzz
 test-unit: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE fuzz
 
-test-asan: bootstrap
+test-asan: build
 	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DZKC_SANITIZE=ON > /dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -LE fuzz
 
-test-fuzz: bootstrap
+test-fuzz: build
 	@cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DZKC_FUZZ=ON \
 		-DZKC_BUILD_MODULE=OFF > /dev/null

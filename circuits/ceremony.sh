@@ -22,7 +22,6 @@ keys=circuits/keys
 work=build/circuits
 ptau_cache=.cache/ptau
 snarkjs=(node node_modules/snarkjs/cli.js)
-circom=(node node_modules/circom2/cli.js)
 
 manifest() {
     {
@@ -44,7 +43,7 @@ entropy() { head -c 64 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
 mkdir -p "$work" "$keys" "$ptau_cache"
 echo "ceremony: compiling the circuit"
-"${circom[@]}" circuits/credit_main.circom --r1cs --wasm --O2 -l node_modules -o "$work" > "$work/compile.log"
+circuits/compile.sh "$work"
 
 ptau=$ptau_cache/pot${power}_final.ptau
 if [[ ! -f $ptau ]]; then

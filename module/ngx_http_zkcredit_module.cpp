@@ -1,22 +1,66 @@
 /*
- * zkcredit: configuration, directives and module registration.
+ * zkcredit: configuration, directives, shared counters and registration.
  */
 
 #include "ngx_http_zkcredit_module.h"
 
+#include <new>
+#include <sys/stat.h>
 
+#include "libverify/decimal.hpp"
+
+
+static ngx_int_t ngx_http_zkcredit_add_variables(ngx_conf_t *cf);
+static void *ngx_http_zkcredit_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_zkcredit_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_zkcredit_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_zkcredit_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static ngx_int_t ngx_http_zkcredit_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_zkcredit_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_int_t ngx_http_zkcredit_init_process(ngx_cycle_t *cycle);
+static void ngx_http_zkcredit_exit_process(ngx_cycle_t *cycle);
+
+static char *ngx_http_zkcredit_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_zkcredit_scope(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_zkcredit_c_max(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_zkcredit_verification_key(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_zkcredit_signing_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_zkcredit_accept_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_zkcredit_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_zkcredit_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_zkcredit_refunds(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_zkcredit_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_zkcredit_check_realm(ngx_conf_t *cf, void *post,
     void *data);
-static ngx_int_t ngx_http_zkcredit_init(ngx_conf_t *cf);
+
+
+static ngx_conf_enum_t  ngx_http_zkcredit_modes[] = {
+    { ngx_string("off"), NGX_HTTP_ZKCREDIT_OFF },
+    { ngx_string("on"), NGX_HTTP_ZKCREDIT_ON },
+    { ngx_string("shadow"), NGX_HTTP_ZKCREDIT_SHADOW },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_zkcredit_log_levels[] = {
+    { ngx_string("info"), NGX_LOG_INFO },
+    { ngx_string("notice"), NGX_LOG_NOTICE },
+    { ngx_string("warn"), NGX_LOG_WARN },
+    { ngx_string("error"), NGX_LOG_ERR },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_conf_post_t  ngx_http_zkcredit_realm_post = {
@@ -27,17 +71,17 @@ static ngx_conf_post_t  ngx_http_zkcredit_realm_post = {
 static ngx_command_t  ngx_http_zkcredit_commands[] = {
 
     { ngx_string("zkcredit"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_zkcredit_loc_conf_t, enable),
-      NULL },
+      offsetof(ngx_http_zkcredit_loc_conf_t, mode),
+      &ngx_http_zkcredit_modes },
 
     { ngx_string("zkcredit_scope"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_zkcredit_scope,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_zkcredit_loc_conf_t, scope),
+      offsetof(ngx_http_zkcredit_loc_conf_t, scope_text),
       NULL },
 
     { ngx_string("zkcredit_c_max"),
@@ -47,11 +91,53 @@ static ngx_command_t  ngx_http_zkcredit_commands[] = {
       0,
       NULL },
 
+    { ngx_string("zkcredit_verification_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_zkcredit_verification_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("zkcredit_signing_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_zkcredit_signing_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("zkcredit_accept_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_zkcredit_accept_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("zkcredit_charge"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_loc_conf_t, charge),
+      NULL },
+
     { ngx_string("zkcredit_header"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_zkcredit_header,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_zkcredit_loc_conf_t, header_name),
+      NULL },
+
+    { ngx_string("zkcredit_refund_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_zkcredit_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_loc_conf_t, refund_header),
+      NULL },
+
+    { ngx_string("zkcredit_policy_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_zkcredit_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_loc_conf_t, policy_header),
       NULL },
 
     { ngx_string("zkcredit_realm"),
@@ -61,16 +147,72 @@ static ngx_command_t  ngx_http_zkcredit_commands[] = {
       offsetof(ngx_http_zkcredit_loc_conf_t, realm),
       &ngx_http_zkcredit_realm_post },
 
+    { ngx_string("zkcredit_root_window"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_loc_conf_t, root_window),
+      NULL },
+
+    { ngx_string("zkcredit_log_level"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_loc_conf_t, log_level),
+      &ngx_http_zkcredit_log_levels },
+
+    { ngx_string("zkcredit_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_zkcredit_thread_pool,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("zkcredit_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_zkcredit_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("zkcredit_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_main_conf_t, redis_timeout),
+      NULL },
+
+    { ngx_string("zkcredit_redis_prefix"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_main_conf_t, redis_prefix),
+      NULL },
+
+    { ngx_string("zkcredit_refunds"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_zkcredit_refunds,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("zkcredit_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_zkcredit_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_zkcredit_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_zkcredit_add_variables,       /* preconfiguration */
     ngx_http_zkcredit_init,                /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_zkcredit_create_main_conf,    /* create main configuration */
+    ngx_http_zkcredit_init_main_conf,      /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -89,14 +231,89 @@ ngx_module_t  ngx_http_zkcredit_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_zkcredit_init_process,        /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_zkcredit_exit_process,        /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
 
+}
+
+
+static ngx_http_variable_t  ngx_http_zkcredit_vars[] = {
+
+    { ngx_string("zkcredit_status"), NULL,
+      ngx_http_zkcredit_status_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_str_t  ngx_http_zkcredit_zone_name = ngx_string("zkcredit");
+
+
+static ngx_int_t
+ngx_http_zkcredit_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_zkcredit_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_zkcredit_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_zkcredit_main_conf_t  *zmcf;
+
+    zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(
+               ngx_pcalloc(cf->pool, sizeof(ngx_http_zkcredit_main_conf_t)));
+    if (zmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     zmcf->redis_addr = { 0, NULL };
+     *     zmcf->redis_host = { 0, NULL };
+     *     zmcf->redis_prefix = { 0, NULL };
+     *     zmcf->shm_zone = NULL;
+     *     zmcf->counters = NULL;
+     *     zmcf->enabled = 0;
+     */
+
+    zmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+
+    return zmcf;
+}
+
+
+static char *
+ngx_http_zkcredit_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_zkcredit_main_conf_t *zmcf =
+        static_cast<ngx_http_zkcredit_main_conf_t *>(conf);
+
+    ngx_conf_init_msec_value(zmcf->redis_timeout, 200);
+
+    if (zmcf->redis_prefix.data == NULL) {
+        ngx_str_set(&zmcf->redis_prefix, "zkcredit:");
+    }
+
+    return NGX_CONF_OK;
 }
 
 
@@ -114,13 +331,23 @@ ngx_http_zkcredit_create_loc_conf(ngx_conf_t *cf)
     /*
      * set by ngx_pcalloc():
      *
-     *     conf->scope = { 0, NULL };
+     *     conf->scope_text = { 0, NULL };
+     *     conf->deployment = NULL;
+     *     conf->vk = NULL;
+     *     conf->signer = NULL;
+     *     conf->accepted_keys = NULL;
+     *     conf->charge = NULL;
      *     conf->header_name = { 0, NULL };
+     *     conf->refund_header = { 0, NULL };
+     *     conf->policy_header = { 0, NULL };
      *     conf->realm = { 0, NULL };
+     *     conf->thread_pool = NULL;
      */
 
-    conf->enable = NGX_CONF_UNSET;
+    conf->mode = NGX_CONF_UNSET_UINT;
     conf->c_max = NGX_HTTP_ZKCREDIT_UNSET_AMOUNT;
+    conf->root_window = NGX_CONF_UNSET;
+    conf->log_level = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -134,20 +361,53 @@ ngx_http_zkcredit_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_zkcredit_loc_conf_t *conf =
         static_cast<ngx_http_zkcredit_loc_conf_t *>(child);
 
-    ngx_conf_merge_value(conf->enable, prev->enable, 0);
-    ngx_conf_merge_str_value(conf->scope, prev->scope, "");
+    ngx_str_t                       name;
+    libverify::Fr                  *hash;
+    ngx_http_zkcredit_main_conf_t  *zmcf;
+
+    ngx_conf_merge_uint_value(conf->mode, prev->mode,
+                              static_cast<ngx_uint_t>(NGX_HTTP_ZKCREDIT_OFF));
+    ngx_conf_merge_str_value(conf->scope_text, prev->scope_text, "");
+
     if (conf->c_max == NGX_HTTP_ZKCREDIT_UNSET_AMOUNT) {
         conf->c_max = prev->c_max;
     }
+
+    if (conf->vk == NULL) {
+        conf->vk = prev->vk;
+    }
+
+    if (conf->signer == NULL) {
+        conf->signer = prev->signer;
+    }
+
+    if (conf->accepted_keys == NULL) {
+        conf->accepted_keys = prev->accepted_keys;
+    }
+
+    if (conf->charge == NULL) {
+        conf->charge = prev->charge;
+    }
+
+    if (conf->thread_pool == NULL) {
+        conf->thread_pool = prev->thread_pool;
+    }
+
     ngx_conf_merge_str_value(conf->header_name, prev->header_name,
                              "ZKCredit-Credential");
+    ngx_conf_merge_str_value(conf->refund_header, prev->refund_header,
+                             "ZKCredit-Refund");
+    ngx_conf_merge_str_value(conf->policy_header, prev->policy_header,
+                             "ZKCredit-Policy");
     ngx_conf_merge_str_value(conf->realm, prev->realm, "zkcredit");
+    ngx_conf_merge_sec_value(conf->root_window, prev->root_window, 600);
+    ngx_conf_merge_uint_value(conf->log_level, prev->log_level, NGX_LOG_INFO);
 
-    if (!conf->enable) {
+    if (conf->mode == NGX_HTTP_ZKCREDIT_OFF) {
         return NGX_CONF_OK;
     }
 
-    if (conf->scope.len == 0) {
+    if (conf->scope_text.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"zkcredit_scope\" must be set where "
                            "\"zkcredit\" is on");
@@ -161,6 +421,279 @@ ngx_http_zkcredit_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
+    if (conf->vk == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"zkcredit_verification_key\" must be set where "
+                           "\"zkcredit\" is on");
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    if (conf->signer == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"zkcredit_signing_key\" must be set where "
+                           "\"zkcredit\" is on");
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    /* vouchers of the current key are always accepted */
+    if (conf->accepted_keys == NULL) {
+        conf->accepted_keys = ngx_array_create(cf->pool, 1,
+                                               sizeof(libverify::Fr));
+        if (conf->accepted_keys == NULL) {
+            return static_cast<char *>(NGX_CONF_ERROR);
+        }
+    }
+
+    hash = static_cast<libverify::Fr *>(ngx_array_push(conf->accepted_keys));
+    if (hash == NULL) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    *hash = conf->signer->key_hash;
+
+    conf->deployment = static_cast<libverify::Deployment *>(
+                           ngx_palloc(cf->pool, sizeof(libverify::Deployment)));
+    if (conf->deployment == NULL) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    new (conf->deployment) libverify::Deployment();
+    conf->deployment->vk = conf->vk;
+    conf->deployment->c_max = conf->c_max;
+
+    if (libverify::fr_from_decimal(
+            std::string_view(reinterpret_cast<char *>(conf->scope_text.data),
+                             conf->scope_text.len),
+            conf->deployment->scope)
+        != libverify::Status::ok)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid scope \"%V\": not below the BN254 scalar "
+                           "field modulus", &conf->scope_text);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    if (conf->thread_pool == NULL) {
+        ngx_str_set(&name, "default");
+        conf->thread_pool = ngx_thread_pool_add(cf, &name);
+        if (conf->thread_pool == NULL) {
+            return static_cast<char *>(NGX_CONF_ERROR);
+        }
+    }
+
+    zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(
+               ngx_http_conf_get_module_main_conf(cf, ngx_http_zkcredit_module));
+    zmcf->enabled = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_zkcredit_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt            *h;
+    ngx_http_core_main_conf_t      *cmcf;
+    ngx_http_zkcredit_main_conf_t  *zmcf;
+
+    zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(
+               ngx_http_conf_get_module_main_conf(cf, ngx_http_zkcredit_module));
+
+    if (!zmcf->enabled) {
+        return NGX_OK;
+    }
+
+    if (zmcf->redis_addr.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"zkcredit_redis\" must be set in the http block "
+                           "where \"zkcredit\" is used");
+        return NGX_ERROR;
+    }
+
+    zmcf->shm_zone = ngx_shared_memory_add(cf, &ngx_http_zkcredit_zone_name,
+                                           8 * ngx_pagesize,
+                                           &ngx_http_zkcredit_module);
+    if (zmcf->shm_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    zmcf->shm_zone->init = ngx_http_zkcredit_init_zone;
+    zmcf->shm_zone->data = zmcf;
+
+    cmcf = static_cast<ngx_http_core_main_conf_t *>(
+               ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module));
+
+    h = static_cast<ngx_http_handler_pt *>(
+            ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers));
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_zkcredit_access_handler;
+
+    return ngx_http_zkcredit_filter_init(cf);
+}
+
+
+/* counters survive reloads: a new cycle adopts the old zone's block */
+static ngx_int_t
+ngx_http_zkcredit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_slab_pool_t                *shpool;
+    ngx_http_zkcredit_main_conf_t  *zmcf, *ozmcf;
+
+    zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(shm_zone->data);
+    ozmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(data);
+
+    if (ozmcf != NULL) {
+        zmcf->counters = ozmcf->counters;
+        return NGX_OK;
+    }
+
+    shpool = reinterpret_cast<ngx_slab_pool_t *>(shm_zone->shm.addr);
+
+    if (shm_zone->shm.exists) {
+        zmcf->counters = static_cast<ngx_http_zkcredit_counters_t *>(
+                             shpool->data);
+        return NGX_OK;
+    }
+
+    zmcf->counters = static_cast<ngx_http_zkcredit_counters_t *>(
+                         ngx_slab_calloc(shpool,
+                                         sizeof(ngx_http_zkcredit_counters_t)));
+    if (zmcf->counters == NULL) {
+        return NGX_ERROR;
+    }
+
+    shpool->data = zmcf->counters;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_zkcredit_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_zkcredit_main_conf_t  *zmcf;
+
+    zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(
+               ngx_http_cycle_get_module_main_conf(cycle,
+                                                   ngx_http_zkcredit_module));
+
+    if (zmcf == NULL || !zmcf->enabled) {
+        return NGX_OK;
+    }
+
+    return ngx_http_zkcredit_redis_init_process(cycle, zmcf);
+}
+
+
+static void
+ngx_http_zkcredit_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_zkcredit_redis_exit_process();
+}
+
+
+ngx_http_zkcredit_counters_t *
+ngx_http_zkcredit_counters(ngx_http_request_t *r)
+{
+    ngx_http_zkcredit_main_conf_t  *zmcf;
+
+    zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(
+               ngx_http_get_module_main_conf(r, ngx_http_zkcredit_module));
+
+    return zmcf->counters;
+}
+
+
+void
+ngx_http_zkcredit_count(ngx_http_request_t *r,
+    ngx_http_zkcredit_outcome_e outcome)
+{
+    ngx_http_zkcredit_counters_t  *counters;
+
+    counters = ngx_http_zkcredit_counters(r);
+
+    if (counters != NULL) {
+        (void) ngx_atomic_fetch_add(&counters->outcomes[outcome], 1);
+    }
+}
+
+
+void
+ngx_http_zkcredit_field_hex(const libverify::Fr &value, u_char *out)
+{
+    u_char  bytes[32];
+
+    value.to_bytes_be(bytes);
+    ngx_hex_dump(out, bytes, sizeof(bytes));
+}
+
+
+/*
+ * "host:port", "[v6]:port" or "unix:/path". The address is resolved here,
+ * once: a worker never waits for DNS.
+ */
+static char *
+ngx_http_zkcredit_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_zkcredit_main_conf_t *zmcf =
+        static_cast<ngx_http_zkcredit_main_conf_t *>(conf);
+
+    size_t      len;
+    u_char     *host;
+    ngx_str_t  *value;
+    ngx_url_t   u;
+
+    if (zmcf->redis_addr.data != NULL) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.url = value[1];
+    u.default_port = 6379;
+    u.no_resolve = 0;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s in redis address \"%V\"",
+                           u.err ? u.err : "invalid", &u.url);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    if (u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "redis address \"%V\" did not resolve", &u.url);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    zmcf->redis_addr = value[1];
+
+    if (u.family == AF_UNIX) {
+        zmcf->redis_unix = 1;
+        len = u.host.len;
+        host = static_cast<u_char *>(ngx_pnalloc(cf->pool, len + 1));
+        if (host == NULL) {
+            return static_cast<char *>(NGX_CONF_ERROR);
+        }
+        ngx_memcpy(host, u.host.data, len);
+
+    } else {
+        host = static_cast<u_char *>(ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1));
+        if (host == NULL) {
+            return static_cast<char *>(NGX_CONF_ERROR);
+        }
+        len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, host,
+                            NGX_SOCKADDR_STRLEN, 0);
+        zmcf->redis_port = ngx_inet_get_port(u.addrs[0].sockaddr);
+    }
+
+    host[len] = '\0';
+    zmcf->redis_host.data = host;
+    zmcf->redis_host.len = len;
+
     return NGX_CONF_OK;
 }
 
@@ -172,20 +705,15 @@ ngx_http_zkcredit_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 static char *
 ngx_http_zkcredit_scope(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_str_t   *value;
-    ngx_uint_t   i;
+    ngx_str_t      *value;
+    libverify::Fr   scope;
 
     value = static_cast<ngx_str_t *>(cf->args->elts);
 
-    for (i = 0; i < value[1].len; i++) {
-        if (value[1].data[i] < '0' || value[1].data[i] > '9') {
-            break;
-        }
-    }
-
-    if (value[1].len == 0 || i != value[1].len
-        || (value[1].len > 1 && value[1].data[0] == '0')
-        || value[1].len > 77)
+    if (libverify::fr_from_decimal(
+            std::string_view(reinterpret_cast<char *>(value[1].data),
+                             value[1].len), scope)
+        != libverify::Status::ok)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid scope \"%V\": expected a decimal field "
@@ -263,6 +791,267 @@ ngx_http_zkcredit_parse_amount(ngx_str_t *text, uint64_t *amount)
 }
 
 
+/* reads a whole small file named relative to the prefix */
+static ngx_int_t
+ngx_http_zkcredit_read_file(ngx_conf_t *cf, ngx_str_t *name, ngx_str_t *out,
+    ngx_file_info_t *fi)
+{
+    ssize_t    n;
+    ngx_fd_t   fd;
+    ngx_str_t  path;
+
+    path = *name;
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", &path);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(fd, fi) == NGX_FILE_ERROR
+        || ngx_file_size(fi) > 1024 * 1024)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"%V\" is not a regular file of at most 1 MiB",
+                           &path);
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    out->len = static_cast<size_t>(ngx_file_size(fi));
+    out->data = static_cast<u_char *>(ngx_pnalloc(cf->temp_pool, out->len + 1));
+    if (out->data == NULL) {
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_fd(fd, out->data, out->len);
+    ngx_close_file(fd);
+
+    if (n < 0 || static_cast<size_t>(n) != out->len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "cannot read \"%V\"", &path);
+        return NGX_ERROR;
+    }
+
+    *name = path;
+
+    return NGX_OK;
+}
+
+
+template <class T>
+static void
+ngx_http_zkcredit_destroy(void *data)
+{
+    static_cast<T *>(data)->~T();
+}
+
+
+static char *
+ngx_http_zkcredit_verification_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_zkcredit_loc_conf_t *zlcf =
+        static_cast<ngx_http_zkcredit_loc_conf_t *>(conf);
+
+    ngx_str_t           *value, name, text;
+    ngx_file_info_t      fi;
+    libverify::Status    st;
+    ngx_pool_cleanup_t  *cln;
+
+    if (zlcf->vk != NULL) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+    name = value[1];
+
+    if (ngx_http_zkcredit_read_file(cf, &name, &text, &fi) != NGX_OK) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, sizeof(libverify::VerifyingKey));
+    if (cln == NULL) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    zlcf->vk = new (cln->data) libverify::VerifyingKey();
+    cln->handler = ngx_http_zkcredit_destroy<libverify::VerifyingKey>;
+
+    st = libverify::VerifyingKey::from_json(
+             std::string_view(reinterpret_cast<char *>(text.data), text.len),
+             *zlcf->vk);
+
+    if (st != libverify::Status::ok) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid verification key \"%V\": %s", &name,
+                           libverify::status_name(st));
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    if (zlcf->vk->n_public() != libverify::kCreditPublicInputs) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "verification key \"%V\" has %uz public inputs; "
+                           "the credit circuit has %uz", &name,
+                           zlcf->vk->n_public(),
+                           libverify::kCreditPublicInputs);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_zkcredit_unhex(ngx_str_t *text, u_char *out, size_t n)
+{
+    size_t     i;
+    ngx_int_t  hi, lo;
+
+    if (text->len != 2 * n) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        hi = ngx_hextoi(&text->data[2 * i], 1);
+        lo = ngx_hextoi(&text->data[2 * i + 1], 1);
+        if (hi == NGX_ERROR || lo == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+        out[i] = static_cast<u_char>(hi * 16 + lo);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The refund signing key: 64 hex digits (32 bytes) in a file that only its
+ * owner may read. The secret is wiped from every buffer it passed through.
+ */
+static char *
+ngx_http_zkcredit_signing_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_zkcredit_loc_conf_t *zlcf =
+        static_cast<ngx_http_zkcredit_loc_conf_t *>(conf);
+
+    u_char                       secret[libverify::kEddsaPrivateKeyBytes];
+    u_char                       packed[libverify::kBabyJubPackedBytes];
+    ngx_str_t                   *value, name, text, hex;
+    ngx_int_t                    rc;
+    ngx_file_info_t              fi;
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_zkcredit_signer_t  *signer;
+
+    if (zlcf->signer != NULL) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+    name = value[1];
+
+    if (ngx_http_zkcredit_read_file(cf, &name, &text, &fi) != NGX_OK) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    if (fi.st_mode & (S_IRWXG | S_IRWXO)) {
+        sodium_memzero(text.data, text.len);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "signing key \"%V\" is accessible by group or "
+                           "others (mode %04o); chmod 600 it", &name,
+                           static_cast<unsigned>(fi.st_mode & 07777));
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    hex = text;
+    while (hex.len > 0 && (hex.data[hex.len - 1] == '\n'
+                           || hex.data[hex.len - 1] == '\r'))
+    {
+        hex.len--;
+    }
+
+    rc = ngx_http_zkcredit_unhex(&hex, secret, sizeof(secret));
+    sodium_memzero(text.data, text.len);
+
+    if (rc != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "signing key \"%V\" must hold 64 hex digits", &name);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, sizeof(ngx_http_zkcredit_signer_t));
+    if (cln == NULL) {
+        sodium_memzero(secret, sizeof(secret));
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    signer = new (cln->data) ngx_http_zkcredit_signer_t();
+    cln->handler = ngx_http_zkcredit_destroy<ngx_http_zkcredit_signer_t>;
+
+    (void) libverify::EddsaPrivateKey::from_bytes(secret, sizeof(secret),
+                                                  signer->secret);
+    sodium_memzero(secret, sizeof(secret));
+
+    signer->public_key = libverify::eddsa_prv2pub(signer->secret);
+    signer->key_hash = libverify::server_key_hash(signer->public_key);
+    libverify::baby_jub_pack(signer->public_key, packed);
+    ngx_hex_dump(signer->packed, packed, sizeof(packed));
+
+    zlcf->signer = signer;
+
+    return NGX_CONF_OK;
+}
+
+
+/* a retired signing key whose vouchers clients may still present */
+static char *
+ngx_http_zkcredit_accept_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_zkcredit_loc_conf_t *zlcf =
+        static_cast<ngx_http_zkcredit_loc_conf_t *>(conf);
+
+    u_char                    packed[libverify::kBabyJubPackedBytes];
+    ngx_str_t                *value;
+    libverify::Fr            *hash;
+    libverify::BabyJubAffine  key;
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+
+    if (ngx_http_zkcredit_unhex(&value[1], packed, sizeof(packed)) != NGX_OK
+        || libverify::baby_jub_unpack(packed, key) != libverify::Status::ok
+        || libverify::baby_jub_check(key) != libverify::Status::ok)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid public key \"%V\": 64 hex digits of a "
+                           "packed Baby Jubjub point expected", &value[1]);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    if (zlcf->accepted_keys == NULL) {
+        zlcf->accepted_keys = ngx_array_create(cf->pool, 2,
+                                               sizeof(libverify::Fr));
+        if (zlcf->accepted_keys == NULL) {
+            return static_cast<char *>(NGX_CONF_ERROR);
+        }
+    }
+
+    hash = static_cast<libverify::Fr *>(ngx_array_push(zlcf->accepted_keys));
+    if (hash == NULL) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    *hash = libverify::server_key_hash(key);
+
+    return NGX_CONF_OK;
+}
+
+
 static char *
 ngx_http_zkcredit_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -296,6 +1085,61 @@ invalid:
 }
 
 
+static char *
+ngx_http_zkcredit_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_zkcredit_loc_conf_t *zlcf =
+        static_cast<ngx_http_zkcredit_loc_conf_t *>(conf);
+
+    ngx_str_t  *value;
+
+    if (zlcf->thread_pool != NULL) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+
+    zlcf->thread_pool = ngx_thread_pool_add(cf, &value[1]);
+    if (zlcf->thread_pool == NULL) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_zkcredit_refunds(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t       *clcf;
+    ngx_http_zkcredit_main_conf_t  *zmcf;
+
+    clcf = static_cast<ngx_http_core_loc_conf_t *>(
+               ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+    clcf->handler = ngx_http_zkcredit_refunds_handler;
+
+    /* the lookups go to the same Redis as the spends */
+    zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(
+               ngx_http_conf_get_module_main_conf(cf, ngx_http_zkcredit_module));
+    zmcf->enabled = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_zkcredit_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = static_cast<ngx_http_core_loc_conf_t *>(
+               ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+    clcf->handler = ngx_http_zkcredit_metrics_handler;
+
+    return NGX_CONF_OK;
+}
+
+
 /* the realm is sent as an RFC 9110 quoted-string without escapes */
 static char *
 ngx_http_zkcredit_check_realm(ngx_conf_t *cf, void *post, void *data)
@@ -318,25 +1162,4 @@ ngx_http_zkcredit_check_realm(ngx_conf_t *cf, void *post, void *data)
     }
 
     return NGX_CONF_OK;
-}
-
-
-static ngx_int_t
-ngx_http_zkcredit_init(ngx_conf_t *cf)
-{
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
-
-    cmcf = static_cast<ngx_http_core_main_conf_t *>(
-               ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module));
-
-    h = static_cast<ngx_http_handler_pt *>(
-            ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers));
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    *h = ngx_http_zkcredit_access_handler;
-
-    return NGX_OK;
 }

@@ -1,0 +1,14 @@
+#!/bin/bash
+# Compiles the credit circuit (r1cs, wasm witness generator, symbols) with the
+# circom compiler from node_modules.
+#   circuits/compile.sh [OUT_DIR]      default: build/circuits
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=$(realpath -m "${1:-$root/build/circuits}")
+# circom runs as WASI and reaches only files below its working directory.
+cd "$root"
+rel_out=$(realpath -m --relative-to="$root" "$out")
+mkdir -p "$out"
+node node_modules/circom2/cli.js circuits/credit_main.circom \
+    --r1cs --wasm --sym --O2 -l node_modules -o "$rel_out" > "$out/compile.log"

@@ -1,0 +1,157 @@
+/*
+ * zkcredit: Prometheus metrics and the $zkcredit_status variable. Counters
+ * are aggregates across workers; nothing identifies a user or a request.
+ */
+
+#include "ngx_http_zkcredit_module.h"
+
+
+/* indexed by ngx_http_zkcredit_outcome_e */
+static ngx_str_t  ngx_http_zkcredit_outcome_names[] = {
+    ngx_string("accepted"),
+    ngx_string("missing"),
+    ngx_string("malformed"),
+    ngx_string("unknown_key"),
+    ngx_string("invalid_proof"),
+    ngx_string("unknown_root"),
+    ngx_string("replay"),
+    ngx_string("double_spend"),
+    ngx_string("store_error"),
+    ngx_string("internal_error")
+};
+
+
+static const char  *ngx_http_zkcredit_bucket_bounds[] = {
+    "0.00025", "0.0005", "0.001", "0.002", "0.005", "0.01", "0.05", "0.25"
+};
+
+
+ngx_int_t
+ngx_http_zkcredit_metrics_handler(ngx_http_request_t *r)
+{
+    u_char                        *p, *start;
+    size_t                         len;
+    ngx_int_t                      rc;
+    ngx_buf_t                     *b;
+    ngx_uint_t                     i;
+    ngx_chain_t                    out;
+    ngx_http_zkcredit_counters_t  *c;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    c = ngx_http_zkcredit_counters(r);
+    if (c == NULL) {
+        return NGX_HTTP_NOT_FOUND;
+    }
+
+    len = 2048 + (NGX_HTTP_ZKCREDIT_OUTCOMES + NGX_HTTP_ZKCREDIT_VERIFY_BUCKETS)
+                 * (64 + NGX_ATOMIC_T_LEN);
+
+    start = static_cast<u_char *>(ngx_pnalloc(r->pool, len));
+    if (start == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_sprintf(start,
+            "# HELP zkcredit_requests_total Requests to gated locations, "
+            "by outcome.\n"
+            "# TYPE zkcredit_requests_total counter\n");
+
+    for (i = 0; i < NGX_HTTP_ZKCREDIT_OUTCOMES; i++) {
+        p = ngx_sprintf(p, "zkcredit_requests_total{outcome=\"%V\"} %uA\n",
+                        &ngx_http_zkcredit_outcome_names[i], c->outcomes[i]);
+    }
+
+    p = ngx_sprintf(p,
+            "# HELP zkcredit_shadow_passed_total Refused credentials served "
+            "anyway in shadow mode.\n"
+            "# TYPE zkcredit_shadow_passed_total counter\n"
+            "zkcredit_shadow_passed_total %uA\n"
+            "# HELP zkcredit_refunds_total Refund vouchers issued.\n"
+            "# TYPE zkcredit_refunds_total counter\n"
+            "zkcredit_refunds_total %uA\n"
+            "# HELP zkcredit_policy_refusals_total Paid requests the upstream "
+            "refused by policy.\n"
+            "# TYPE zkcredit_policy_refusals_total counter\n"
+            "zkcredit_policy_refusals_total %uA\n"
+            "# HELP zkcredit_credits_charged_total Credit units charged.\n"
+            "# TYPE zkcredit_credits_charged_total counter\n"
+            "zkcredit_credits_charged_total %uA\n"
+            "# HELP zkcredit_verify_seconds Time to decode a credential, bind "
+            "the request and verify the proof.\n"
+            "# TYPE zkcredit_verify_seconds histogram\n",
+            c->shadow_passed, c->refunds, c->policy_refusals,
+            c->credits_charged);
+
+    for (i = 0; i < NGX_HTTP_ZKCREDIT_VERIFY_BUCKETS; i++) {
+        p = ngx_sprintf(p, "zkcredit_verify_seconds_bucket{le=\"%s\"} %uA\n",
+                        ngx_http_zkcredit_bucket_bounds[i], c->verify_le[i]);
+    }
+
+    p = ngx_sprintf(p,
+            "zkcredit_verify_seconds_bucket{le=\"+Inf\"} %uA\n"
+            "zkcredit_verify_seconds_sum %uA.%06uA\n"
+            "zkcredit_verify_seconds_count %uA\n",
+            c->verify_count, c->verify_usec / 1000000,
+            c->verify_usec % 1000000, c->verify_count);
+
+    b = static_cast<ngx_buf_t *>(ngx_calloc_buf(r->pool));
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = start;
+    b->last = p;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    ngx_str_set(&r->headers_out.content_type, "text/plain; version=0.0.4");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_length_n = p - start;
+
+    rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_zkcredit_status_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                *name;
+    ngx_http_zkcredit_ctx_t  *ctx;
+
+    ctx = static_cast<ngx_http_zkcredit_ctx_t *>(
+              ngx_http_get_module_ctx(r->main, ngx_http_zkcredit_module));
+
+    if (ctx == NULL || !ctx->counted) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    name = &ngx_http_zkcredit_outcome_names[ctx->outcome];
+
+    v->len = name->len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = name->data;
+
+    return NGX_OK;
+}
