@@ -20,13 +20,10 @@ typedef struct {
 static ngx_int_t ngx_http_zkcredit_header_filter(ngx_http_request_t *r);
 static uint64_t ngx_http_zkcredit_charge(ngx_http_request_t *r,
     ngx_http_zkcredit_loc_conf_t *lcf);
-static ngx_table_elt_t *ngx_http_zkcredit_policy(ngx_http_request_t *r,
-    ngx_str_t *name);
 static void ngx_http_zkcredit_store_voucher(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *voucher);
 static void ngx_http_zkcredit_record_policy(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *reason);
-static void ngx_http_zkcredit_stored(void *data, redisReply *reply);
 static void ngx_http_zkcredit_lookup_reply(void *data, redisReply *reply);
 static void ngx_http_zkcredit_lookup_wake(ngx_event_t *ev);
 static void ngx_http_zkcredit_lookup_cleanup(void *data);
@@ -50,6 +47,7 @@ ngx_http_zkcredit_header_filter(ngx_http_request_t *r)
 {
     u_char                        *p;
     uint64_t                       charge, amount;
+    ngx_uint_t                     count;
     ngx_str_t                      voucher, reason;
     ngx_table_elt_t               *h, *policy;
     libverify::Refund              refund;
@@ -73,7 +71,8 @@ ngx_http_zkcredit_header_filter(ngx_http_request_t *r)
     lcf = static_cast<ngx_http_zkcredit_loc_conf_t *>(
               ngx_http_get_module_loc_conf(r, ngx_http_zkcredit_module));
 
-    policy = ngx_http_zkcredit_policy(r, &lcf->policy_header);
+    policy = ngx_http_zkcredit_find_header(&r->headers_out.headers,
+                                           &lcf->policy_header, &count);
 
     if (policy != NULL) {
         /* the provider keeps all of C_max and says why, to the audit stream */
@@ -158,37 +157,6 @@ ngx_http_zkcredit_charge(ngx_http_request_t *r,
 }
 
 
-static ngx_table_elt_t *
-ngx_http_zkcredit_policy(ngx_http_request_t *r, ngx_str_t *name)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_out.headers.part;
-    h = static_cast<ngx_table_elt_t *>(part->elts);
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = static_cast<ngx_table_elt_t *>(part->elts);
-            i = 0;
-        }
-
-        if (h[i].hash != 0 && h[i].key.len == name->len
-            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
-        {
-            return &h[i];
-        }
-    }
-}
-
-
 static ngx_str_t *
 ngx_http_zkcredit_key(ngx_http_request_t *r, const char *kind,
     u_char *suffix, size_t suffix_len)
@@ -213,7 +181,10 @@ ngx_http_zkcredit_key(ngx_http_request_t *r, const char *kind,
     key->data = p;
     p = ngx_cpymem(p, zmcf->redis_prefix.data, zmcf->redis_prefix.len);
     p = ngx_cpymem(p, kind, kind_len);
-    p = ngx_cpymem(p, suffix, suffix_len);
+
+    if (suffix_len) {
+        p = ngx_cpymem(p, suffix, suffix_len);
+    }
     key->len = p - key->data;
 
     return key;
@@ -243,13 +214,7 @@ ngx_http_zkcredit_store_voucher(ngx_http_request_t *r,
     argv[3] = reinterpret_cast<char *>(voucher->data);
     lens[3] = voucher->len;
 
-    if (ngx_http_zkcredit_redis_send(ngx_cycle->log, ngx_http_zkcredit_stored,
-                                     const_cast<char *>("refund voucher"),
-                                     4, argv, lens)
-        == NULL)
-    {
-        ngx_http_zkcredit_stored(const_cast<char *>("refund voucher"), NULL);
-    }
+    ngx_http_zkcredit_redis_write(4, argv, lens, "refund voucher");
 }
 
 
@@ -295,24 +260,7 @@ ngx_http_zkcredit_record_policy(ngx_http_request_t *r,
     argv[8] = reinterpret_cast<char *>(minute);
     lens[8] = ngx_sprintf(minute, "%T", ngx_time() / 60 * 60) - minute;
 
-    if (ngx_http_zkcredit_redis_send(ngx_cycle->log, ngx_http_zkcredit_stored,
-                                     const_cast<char *>("policy evidence"),
-                                     9, argv, lens)
-        == NULL)
-    {
-        ngx_http_zkcredit_stored(const_cast<char *>("policy evidence"), NULL);
-    }
-}
-
-
-static void
-ngx_http_zkcredit_stored(void *data, redisReply *reply)
-{
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "zkcredit: %s could not be stored",
-                      static_cast<char *>(data));
-    }
+    ngx_http_zkcredit_redis_write(9, argv, lens, "policy evidence");
 }
 
 
@@ -505,12 +453,5 @@ ngx_http_zkcredit_lookup_cleanup(void *data)
     ngx_http_zkcredit_lookup_t *lookup =
         static_cast<ngx_http_zkcredit_lookup_t *>(data);
 
-    if (lookup->op != NULL) {
-        ngx_http_zkcredit_redis_detach(lookup->op);
-        lookup->op = NULL;
-    }
-
-    if (lookup->wake.posted) {
-        ngx_delete_posted_event(&lookup->wake);
-    }
+    ngx_http_zkcredit_cancel(&lookup->op, &lookup->wake);
 }

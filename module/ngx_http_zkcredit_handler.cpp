@@ -85,8 +85,6 @@ static ngx_str_t  ngx_http_zkcredit_spend_script = ngx_string(
     "return {1}\n");
 
 
-static ngx_table_elt_t *ngx_http_zkcredit_find_header(ngx_http_request_t *r,
-    ngx_str_t *name, ngx_uint_t *count);
 static void ngx_http_zkcredit_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_zkcredit_start_verify(ngx_http_request_t *r,
     ngx_http_zkcredit_loc_conf_t *lcf, ngx_http_zkcredit_ctx_t *ctx);
@@ -153,7 +151,8 @@ ngx_http_zkcredit_access_handler(ngx_http_request_t *r)
     ctx->request = r;
     ngx_http_set_ctx(r, ctx, ngx_http_zkcredit_module);
 
-    h = ngx_http_zkcredit_find_header(r, &lcf->header_name, &count);
+    h = ngx_http_zkcredit_find_header(&r->headers_in.headers, &lcf->header_name,
+                                      &count);
 
     if (h == NULL || count > 1) {
         ctx->outcome = (h == NULL) ? NGX_HTTP_ZKCREDIT_MISSING
@@ -422,8 +421,7 @@ ngx_http_zkcredit_verify_done(ngx_event_t *ev)
         ctx->state = NGX_HTTP_ZKCREDIT_STATE_DONE;
     }
 
-    r->write_event_handler(r);
-    ngx_http_run_posted_requests(c);
+    ngx_http_zkcredit_resume(r);
 }
 
 
@@ -522,23 +520,14 @@ ngx_http_zkcredit_spend(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_zkcredit_reply_field(redisReply *reply, libverify::Fr *out)
 {
-    u_char     bytes[32];
-    ngx_int_t  hi, lo;
-    size_t     i;
+    u_char  bytes[32];
 
     if (reply->type != REDIS_REPLY_STRING
-        || reply->len != NGX_HTTP_ZKCREDIT_HEX_LEN)
+        || ngx_http_zkcredit_unhex(reinterpret_cast<u_char *>(reply->str),
+                                   reply->len, bytes, sizeof(bytes))
+           != NGX_OK)
     {
         return NGX_ERROR;
-    }
-
-    for (i = 0; i < 32; i++) {
-        hi = ngx_hextoi(reinterpret_cast<u_char *>(&reply->str[2 * i]), 1);
-        lo = ngx_hextoi(reinterpret_cast<u_char *>(&reply->str[2 * i + 1]), 1);
-        if (hi == NGX_ERROR || lo == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-        bytes[i] = static_cast<u_char>(hi * 16 + lo);
     }
 
     return libverify::Fr::from_bytes_be(bytes, *out) ? NGX_OK : NGX_ERROR;
@@ -602,18 +591,6 @@ ngx_http_zkcredit_spend_reply(void *data, redisReply *reply)
     }
 
     ngx_post_event(&ctx->wake, &ngx_posted_events);
-}
-
-
-static void
-ngx_http_zkcredit_evidence_stored(void *data, redisReply *reply)
-{
-    ngx_log_t  *log = static_cast<ngx_log_t *>(data);
-
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "zkcredit: double-spend evidence could not be stored");
-    }
 }
 
 
@@ -696,45 +673,26 @@ ngx_http_zkcredit_record_double_spend(ngx_http_zkcredit_ctx_t *ctx,
 
     sodium_memzero(&k, sizeof(k));
 
-    (void) ngx_http_zkcredit_redis_send(ngx_cycle->log,
-                                        ngx_http_zkcredit_evidence_stored,
-                                        ngx_cycle->log, 19, argv, lens);
+    ngx_http_zkcredit_redis_write(19, argv, lens, "double-spend evidence");
 }
 
 
 static void
 ngx_http_zkcredit_wake(ngx_event_t *ev)
 {
-    ngx_connection_t         *c;
-    ngx_http_request_t       *r;
-    ngx_http_zkcredit_ctx_t  *ctx;
+    ngx_http_zkcredit_ctx_t *ctx = static_cast<ngx_http_zkcredit_ctx_t *>(ev->data);
 
-    ctx = static_cast<ngx_http_zkcredit_ctx_t *>(ev->data);
-    r = ctx->request;
-    c = r->connection;
-
-    ngx_http_set_log_request(c->log, r);
-
-    r->read_event_handler = ngx_http_block_reading;
-    r->write_event_handler(r);
-    ngx_http_run_posted_requests(c);
+    ctx->request->read_event_handler = ngx_http_block_reading;
+    ngx_http_zkcredit_resume(ctx->request);
 }
 
 
-/* the request is being freed: whatever Redis answers later is dropped */
 static void
 ngx_http_zkcredit_cleanup(void *data)
 {
     ngx_http_zkcredit_ctx_t *ctx = static_cast<ngx_http_zkcredit_ctx_t *>(data);
 
-    if (ctx->op != NULL) {
-        ngx_http_zkcredit_redis_detach(ctx->op);
-        ctx->op = NULL;
-    }
-
-    if (ctx->wake.posted) {
-        ngx_delete_posted_event(&ctx->wake);
-    }
+    ngx_http_zkcredit_cancel(&ctx->op, &ctx->wake);
 }
 
 
@@ -804,48 +762,6 @@ ngx_http_zkcredit_decide(ngx_http_request_t *r,
     ngx_http_finalize_request(r,
                               ngx_http_zkcredit_send_problem(r, lcf, problem));
     return NGX_DONE;
-}
-
-
-/*
- * nginx 1.22 does not link repeated request headers, so walk the list:
- * the caller must see every copy to reject duplicates.
- */
-static ngx_table_elt_t *
-ngx_http_zkcredit_find_header(ngx_http_request_t *r, ngx_str_t *name,
-    ngx_uint_t *count)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *found;
-
-    *count = 0;
-    found = NULL;
-
-    part = &r->headers_in.headers.part;
-    h = static_cast<ngx_table_elt_t *>(part->elts);
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = static_cast<ngx_table_elt_t *>(part->elts);
-            i = 0;
-        }
-
-        if (h[i].key.len == name->len
-            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
-        {
-            (*count)++;
-            found = &h[i];
-        }
-    }
-
-    return found;
 }
 
 

@@ -632,6 +632,105 @@ ngx_http_zkcredit_field_hex(const libverify::Fr &value, u_char *out)
 
 
 /*
+ * nginx 1.22 does not link repeated headers, so walk the list: callers see
+ * every copy to reject duplicates. Removed entries (hash 0) do not count.
+ */
+ngx_table_elt_t *
+ngx_http_zkcredit_find_header(ngx_list_t *headers, ngx_str_t *name,
+    ngx_uint_t *count)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *found;
+
+    *count = 0;
+    found = NULL;
+
+    part = &headers->part;
+    h = static_cast<ngx_table_elt_t *>(part->elts);
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = static_cast<ngx_table_elt_t *>(part->elts);
+            i = 0;
+        }
+
+        if (h[i].hash != 0 && h[i].key.len == name->len
+            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
+        {
+            (*count)++;
+            found = &h[i];
+        }
+    }
+
+    return found;
+}
+
+
+/* continues a suspended request from the event loop, as nginx's own do */
+void
+ngx_http_zkcredit_resume(ngx_http_request_t *r)
+{
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    r->write_event_handler(r);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* the request is being freed: whatever Redis answers later is dropped */
+void
+ngx_http_zkcredit_cancel(ngx_http_zkcredit_redis_op_t **op, ngx_event_t *wake)
+{
+    if (*op != NULL) {
+        ngx_http_zkcredit_redis_detach(*op);
+        *op = NULL;
+    }
+
+    if (wake->posted) {
+        ngx_delete_posted_event(wake);
+    }
+}
+
+
+static void
+ngx_http_zkcredit_written(void *data, redisReply *reply)
+{
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "zkcredit: %s could not be stored",
+                      static_cast<const char *>(data));
+    }
+}
+
+
+/* a write no request waits for: a failure is logged, nothing more */
+void
+ngx_http_zkcredit_redis_write(int argc, const char **argv,
+    const size_t *argvlen, const char *what)
+{
+    void  *data = const_cast<char *>(what);
+
+    if (ngx_http_zkcredit_redis_send(ngx_cycle->log, ngx_http_zkcredit_written,
+                                     data, argc, argv, argvlen)
+        == NULL)
+    {
+        ngx_http_zkcredit_written(data, NULL);
+    }
+}
+
+
+/*
  * "host:port", "[v6]:port" or "unix:/path". The address is resolved here,
  * once: a worker never waits for DNS.
  */
@@ -908,19 +1007,19 @@ ngx_http_zkcredit_verification_key(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-static ngx_int_t
-ngx_http_zkcredit_unhex(ngx_str_t *text, u_char *out, size_t n)
+ngx_int_t
+ngx_http_zkcredit_unhex(const u_char *text, size_t len, u_char *out, size_t n)
 {
     size_t     i;
     ngx_int_t  hi, lo;
 
-    if (text->len != 2 * n) {
+    if (len != 2 * n) {
         return NGX_ERROR;
     }
 
     for (i = 0; i < n; i++) {
-        hi = ngx_hextoi(&text->data[2 * i], 1);
-        lo = ngx_hextoi(&text->data[2 * i + 1], 1);
+        hi = ngx_hextoi(const_cast<u_char *>(&text[2 * i]), 1);
+        lo = ngx_hextoi(const_cast<u_char *>(&text[2 * i + 1]), 1);
         if (hi == NGX_ERROR || lo == NGX_ERROR) {
             return NGX_ERROR;
         }
@@ -976,7 +1075,7 @@ ngx_http_zkcredit_signing_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         hex.len--;
     }
 
-    rc = ngx_http_zkcredit_unhex(&hex, secret, sizeof(secret));
+    rc = ngx_http_zkcredit_unhex(hex.data, hex.len, secret, sizeof(secret));
     sodium_memzero(text.data, text.len);
 
     if (rc != NGX_OK) {
@@ -1023,7 +1122,8 @@ ngx_http_zkcredit_accept_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = static_cast<ngx_str_t *>(cf->args->elts);
 
-    if (ngx_http_zkcredit_unhex(&value[1], packed, sizeof(packed)) != NGX_OK
+    if (ngx_http_zkcredit_unhex(value[1].data, value[1].len, packed,
+                                sizeof(packed)) != NGX_OK
         || libverify::baby_jub_unpack(packed, key) != libverify::Status::ok
         || libverify::baby_jub_check(key) != libverify::Status::ok)
     {

@@ -184,6 +184,15 @@ void ngx_http_zkcredit_count(ngx_http_request_t *r,
 ngx_http_zkcredit_counters_t *ngx_http_zkcredit_counters(
     ngx_http_request_t *r);
 void ngx_http_zkcredit_field_hex(const libverify::Fr &value, u_char *out);
+ngx_int_t ngx_http_zkcredit_unhex(const u_char *text, size_t len, u_char *out,
+    size_t n);
+ngx_table_elt_t *ngx_http_zkcredit_find_header(ngx_list_t *headers,
+    ngx_str_t *name, ngx_uint_t *count);
+void ngx_http_zkcredit_resume(ngx_http_request_t *r);
+void ngx_http_zkcredit_cancel(ngx_http_zkcredit_redis_op_t **op,
+    ngx_event_t *wake);
+void ngx_http_zkcredit_redis_write(int argc, const char **argv,
+    const size_t *argvlen, const char *what);
 
 /* ngx_http_zkcredit_handler.cpp */
 ngx_int_t ngx_http_zkcredit_access_handler(ngx_http_request_t *r);

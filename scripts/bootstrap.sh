@@ -12,10 +12,10 @@ packages=(
     build-essential cmake ninja-build pkg-config git ca-certificates curl python3
     clang libclang-rt-14-dev
     nginx nginx-dev libsodium-dev libgmp-dev libhiredis-dev libssl-dev redis-server
-    libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev nasm
+    libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev nasm valgrind
 )
 if [[ "${1:-}" == "--bench" ]]; then
-    packages+=(wrk hyperfine valgrind)
+    packages+=(wrk hyperfine)
 fi
 # Debian's nodejs only where no node is installed: an existing node 20 stays.
 if ! command -v node > /dev/null || ! command -v npm > /dev/null; then

@@ -82,10 +82,13 @@ class Nginx:
     free ports, fixed per name) and %%PREFIX%% (the instance folder).
     """
 
-    def __init__(self, http_body, main_body="", workers=1, load_module=True):
+    def __init__(self, http_body, main_body="", workers=1, load_module=True,
+                 master_process=True, wrapper=(), start_timeout=10.0):
         self.prefix = make_prefix("nginx")
         self.ports = {"": free_port()}
         self.proc = None
+        self.wrapper = list(wrapper)
+        self.start_timeout = start_timeout
         self.stderr_path = os.path.join(self.prefix, "stderr.log")
         self.error_log = os.path.join(self.prefix, "error.log")
         for sub in ("tmp", "html"):
@@ -95,7 +98,7 @@ class Nginx:
         conf = (
             f"{load}"
             "daemon off;\n"
-            "master_process on;\n"
+            f"master_process {'on' if master_process else 'off'};\n"
             f"worker_processes {workers};\n"
             f"pid {self.prefix}/nginx.pid;\n"
             f"error_log {self.error_log} info;\n"
@@ -145,9 +148,9 @@ class Nginx:
 
     def start(self):
         with open(self.stderr_path, "w") as err:
-            self.proc = subprocess.Popen(self.command(), env=sanitizer_env(),
+            self.proc = subprocess.Popen(self.wrapper + self.command(), env=sanitizer_env(),
                                          stdout=subprocess.DEVNULL, stderr=err)
-        wait_for_port(self.port, self.proc)
+        wait_for_port(self.port, self.proc, self.start_timeout)
         return self
 
     def reload(self):
@@ -173,7 +176,7 @@ class Nginx:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGQUIT)
             try:
-                self.proc.wait(timeout=15)
+                self.proc.wait(timeout=15 * max(1, self.start_timeout / 10))
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()

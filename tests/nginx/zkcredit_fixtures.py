@@ -189,9 +189,10 @@ def gateway_http_body(redis_port, upstream_port, extra_server="", extra_http="",
 """
 
 
-def gateway(redis_port, upstream_port, **kwargs):
+def gateway(redis_port, upstream_port, nginx_options=None, **kwargs):
     """An nginx instance (not started) configured as gateway_http_body says."""
-    nginx = harness.Nginx(gateway_http_body(redis_port, upstream_port, **kwargs))
+    nginx = harness.Nginx(gateway_http_body(redis_port, upstream_port, **kwargs),
+                          **(nginx_options or {}))
     write_signing_key(nginx.prefix)
     return nginx
 
