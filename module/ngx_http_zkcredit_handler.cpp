@@ -90,6 +90,7 @@ static ngx_int_t ngx_http_zkcredit_start_verify(ngx_http_request_t *r,
     ngx_http_zkcredit_loc_conf_t *lcf, ngx_http_zkcredit_ctx_t *ctx);
 static void ngx_http_zkcredit_verify_thread(void *data, ngx_log_t *log);
 static void ngx_http_zkcredit_verify_done(ngx_event_t *ev);
+static void ngx_http_zkcredit_guard_expired(ngx_event_t *ev);
 static ngx_int_t ngx_http_zkcredit_spend(ngx_http_request_t *r,
     ngx_http_zkcredit_loc_conf_t *lcf, ngx_http_zkcredit_ctx_t *ctx);
 static void ngx_http_zkcredit_spend_reply(void *data, redisReply *reply);
@@ -248,7 +249,25 @@ ngx_http_zkcredit_start_verify(ngx_http_request_t *r,
     r->aio = 1;
     ctx->state = NGX_HTTP_ZKCREDIT_STATE_VERIFY;
 
+    /*
+     * A worker shutting down (a reload) exits once no timer is left; this
+     * one keeps it until the verification it waits for has come back.
+     */
+    ctx->guard.handler = ngx_http_zkcredit_guard_expired;
+    ctx->guard.data = ctx;
+    ctx->guard.log = r->connection->log;
+    ngx_add_timer(&ctx->guard, NGX_HTTP_ZKCREDIT_VERIFY_GUARD);
+
     return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_zkcredit_guard_expired(ngx_event_t *ev)
+{
+    ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                  "zkcredit: verification still running after %M ms",
+                  static_cast<ngx_msec_t>(NGX_HTTP_ZKCREDIT_VERIFY_GUARD));
 }
 
 
@@ -401,6 +420,10 @@ ngx_http_zkcredit_verify_done(ngx_event_t *ev)
 
     ctx = static_cast<ngx_http_zkcredit_ctx_t *>(
               ngx_http_get_module_ctx(r, ngx_http_zkcredit_module));
+
+    if (ctx->guard.timer_set) {
+        ngx_del_timer(&ctx->guard);
+    }
 
     if (ctx->job->verify_usec) {
         ngx_http_zkcredit_observe_verify(r, ctx->job->verify_usec);

@@ -70,6 +70,9 @@ typedef enum {
 
 #define NGX_HTTP_ZKCREDIT_VERIFY_BUCKETS    8
 
+/* no verification takes this long; past it something is badly wrong */
+#define NGX_HTTP_ZKCREDIT_VERIFY_GUARD      60000
+
 
 /* counters shared by all workers; no per-user label exists */
 typedef struct {
@@ -164,6 +167,7 @@ typedef struct {
     ngx_http_zkcredit_outcome_e        outcome;
     ngx_int_t                          rc;
     ngx_event_t                        wake;
+    ngx_event_t                        guard;
     ngx_http_zkcredit_redis_op_t      *op;
     ngx_http_zkcredit_job_t           *job;
     u_char                             nullifier_hex[NGX_HTTP_ZKCREDIT_HEX_LEN];

@@ -154,11 +154,12 @@ class Nginx:
         return self
 
     def reload(self):
-        """SIGHUP, then wait until the old workers have gone."""
+        """SIGHUP, then wait until the master has started new workers."""
+        seen = self.read_error_log().count("reconfiguring")
         os.kill(self.proc.pid, signal.SIGHUP)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 10 * max(1, self.start_timeout / 10)
         while time.monotonic() < deadline:
-            if "reconfiguring" in self.read_error_log():
+            if self.read_error_log().count("reconfiguring") > seen:
                 return
             time.sleep(0.05)
         raise RuntimeError("nginx did not reconfigure")

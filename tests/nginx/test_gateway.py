@@ -50,7 +50,9 @@ class GatewayTest(unittest.TestCase):
         cls.creds = dict(zip(names, cls.made["credentials"]))
         cls.redis = harness.Redis().start()
         cls.upstream = Upstream().start()
-        cls.nginx = gateway(cls.redis.port, cls.upstream.port).start()
+        # a generous store timeout: these tests are about outcomes, and the
+        # sanitizer build under load is slow; StoreFailureTest covers timeouts
+        cls.nginx = gateway(cls.redis.port, cls.upstream.port, redis_timeout="3s").start()
         publish_root(cls.redis, cls.made["root_hex"])
 
     @classmethod
