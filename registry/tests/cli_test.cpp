@@ -1,0 +1,1 @@
+// The command line: exit codes, JSON output, the published leaves file.
