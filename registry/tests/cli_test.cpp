@@ -176,8 +176,15 @@ TEST_F(Cli, RevokeRebuildPrune) {
                     "minute", "1700000040"});
     connection.run({"XADD", "zkcredit:evidence:double-spend", "*", "k", fr_to_hex(k)});
 
-    const json revoked = tool_json("revoke --from-evidence");
+    const std::string published = server_.dir() + "/leaves.json";
+    const json revoked = tool_json("revoke --from-evidence --publish " + published);
     ASSERT_EQ(revoked["processed"].size(), 2u);
+    {
+        std::ifstream file(published);
+        const json document = json::parse(file);
+        EXPECT_EQ(document["leaves"][0], fr_to_hex(Fr::zero()));
+        EXPECT_EQ(document["root"], revoked["processed"][0]["root"]);
+    }
     EXPECT_EQ(revoked["processed"][0]["action"], "revoked");
     EXPECT_EQ(revoked["processed"][0]["index"], 0);
     EXPECT_EQ(revoked["processed"][0]["id"], fr_to_hex(id));

@@ -43,7 +43,7 @@ commands:
   register --id ID --deposit AMOUNT   append the leaf H(ID, AMOUNT); ID a decimal field
                                       element, AMOUNT in credit units, 1 to 2^64 - 1
   leaves [--out FILE]                 all leaves as JSON {"depth", "root", "leaves"};
-                                      FILE is replaced atomically
+                                      FILE is replaced atomically (- or none: stdout)
   root                                the current root
   status                              depth, leaves, revocations, the roots window
   revoke --from-evidence [--max N]    process double-spend evidence once (default 1000)
@@ -51,6 +51,9 @@ commands:
   rebuild [--check]                   recompute the tree from the leaves and repair what
                                       differs (--check: only report)
   prune-roots --older-than SECONDS    drop roots retired more than SECONDS ago
+
+  --publish FILE   (register, revoke, watch, rebuild) after a change to the tree,
+                   rewrite FILE as `leaves --out FILE` does
 
 exit status: 0 done, 1 rebuild found differences, 2 bad usage or input,
              3 refused (duplicate id, full tree, depth mismatch), 4 Redis error,
@@ -93,16 +96,17 @@ struct Arguments {
 
 Arguments parse_arguments(int argc, char** argv) {
     static const std::set<std::string> kValued = {"--redis", "--prefix", "--depth", "--id",
-                                                  "--deposit", "--out", "--older-than", "--max"};
+                                                  "--deposit", "--out", "--older-than", "--max",
+                                                  "--publish"};
     static const std::set<std::string> kFlags = {"--json", "--from-evidence", "--check"};
     static const std::map<std::string, std::set<std::string>> kCommandOptions = {
-        {"register", {"--id", "--deposit"}},
+        {"register", {"--id", "--deposit", "--publish"}},
         {"leaves", {"--out"}},
         {"root", {}},
         {"status", {}},
-        {"revoke", {"--from-evidence", "--max"}},
-        {"watch", {}},
-        {"rebuild", {"--check"}},
+        {"revoke", {"--from-evidence", "--max", "--publish"}},
+        {"watch", {"--publish"}},
+        {"rebuild", {"--check", "--publish"}},
         {"prune-roots", {"--older-than"}},
     };
     static const std::set<std::string> kGlobal = {"--redis", "--prefix", "--depth", "--json"};
@@ -183,6 +187,15 @@ std::string outcome_text(const zkregistry::EvidenceOutcome& outcome) {
     return line;
 }
 
+bool changed_tree(const std::vector<zkregistry::EvidenceOutcome>& outcomes) {
+    for (const auto& outcome : outcomes) {
+        if (outcome.action == zkregistry::EvidenceAction::revoked) {
+            return true;
+        }
+    }
+    return false;
+}
+
 [[noreturn]] void io_failure(const std::string& what) {
     throw Error(ErrorKind::io, what + ": " + std::strerror(errno));
 }
@@ -230,6 +243,25 @@ void write_file_atomically(const std::string& path, const std::string& content) 
     }
 }
 
+zkregistry::Snapshot publish_leaves(zkregistry::Registry& registry, const std::string& path) {
+    zkregistry::Snapshot snapshot = registry.snapshot();
+    json leaves = json::array();
+    for (const libverify::Fr& leaf : snapshot.leaves) {
+        leaves.push_back(zkregistry::fr_to_hex(leaf));
+    }
+    const std::string document = json{{"depth", snapshot.depth},
+                                      {"root", zkregistry::fr_to_hex(snapshot.root)},
+                                      {"leaves", std::move(leaves)}}
+                                     .dump() +
+                                 "\n";
+    if (path == "-") {
+        std::cout << document;
+    } else {
+        write_file_atomically(path, document);
+    }
+    return snapshot;
+}
+
 int run(const Arguments& args) {
     const bool as_json = args.flags.count("--json") != 0;
     std::optional<unsigned> depth;
@@ -256,6 +288,8 @@ int run(const Arguments& args) {
         max_entries = zkregistry::parse_u64(*args.value("--max"), "--max");
     }
 
+    const std::optional<std::string> publish = args.value("--publish");
+
     zkregistry::Connection connection = zkregistry::Connection::open(
         args.value("--redis").value_or("127.0.0.1:6379"),
         std::chrono::duration_cast<std::chrono::milliseconds>(kTimeout));
@@ -265,6 +299,9 @@ int run(const Arguments& args) {
 
     if (args.command == "register") {
         const zkregistry::Registration done = registry.register_deposit(*id, deposit);
+        if (publish) {
+            publish_leaves(registry, *publish);
+        }
         const std::string root = zkregistry::fr_to_hex(done.root);
         if (as_json) {
             std::cout << json{{"id", zkregistry::fr_to_hex(*id)},
@@ -277,21 +314,13 @@ int run(const Arguments& args) {
         return kExitOk;
     }
     if (args.command == "leaves") {
-        const zkregistry::Snapshot snapshot = registry.snapshot();
-        json leaves = json::array();
-        for (const libverify::Fr& leaf : snapshot.leaves) {
-            leaves.push_back(zkregistry::fr_to_hex(leaf));
-        }
-        const std::string root = zkregistry::fr_to_hex(snapshot.root);
-        const std::string document =
-            json{{"depth", snapshot.depth}, {"root", root}, {"leaves", std::move(leaves)}}.dump() +
-            "\n";
         const auto out = args.value("--out");
         if (!out) {
-            std::cout << document;
+            publish_leaves(registry, "-");
             return kExitOk;
         }
-        write_file_atomically(*out, document);
+        const zkregistry::Snapshot snapshot = publish_leaves(registry, *out);
+        const std::string root = zkregistry::fr_to_hex(snapshot.root);
         if (as_json) {
             std::cout << json{{"file", *out}, {"leaves", snapshot.leaves.size()}, {"root", root}}
                       << "\n";
@@ -346,6 +375,9 @@ int run(const Arguments& args) {
     if (args.command == "revoke") {
         const std::vector<zkregistry::EvidenceOutcome> outcomes =
             registry.process_evidence(max_entries, std::chrono::milliseconds(0));
+        if (publish && changed_tree(outcomes)) {
+            publish_leaves(registry, *publish);
+        }
         if (as_json) {
             json processed = json::array();
             for (const auto& outcome : outcomes) {
@@ -367,10 +399,17 @@ int run(const Arguments& args) {
         sigemptyset(&action.sa_mask);
         sigaction(SIGINT, &action, nullptr);
         sigaction(SIGTERM, &action, nullptr);
+        if (publish) {
+            publish_leaves(registry, *publish);
+        }
         while (g_stop == 0) {
-            for (const auto& outcome : registry.process_evidence(64, kWatchBlock)) {
+            const auto outcomes = registry.process_evidence(64, kWatchBlock);
+            for (const auto& outcome : outcomes) {
                 std::cout << (as_json ? outcome_json(outcome).dump() : outcome_text(outcome))
                           << std::endl;
+            }
+            if (publish && changed_tree(outcomes)) {
+                publish_leaves(registry, *publish);
             }
         }
         return kExitOk;
@@ -378,6 +417,9 @@ int run(const Arguments& args) {
     if (args.command == "rebuild") {
         const bool repair = args.flags.count("--check") == 0;
         const zkregistry::RebuildReport report = registry.rebuild(repair);
+        if (publish && report.repaired) {
+            publish_leaves(registry, *publish);
+        }
         const std::string root = zkregistry::fr_to_hex(report.root);
         if (as_json) {
             std::cout << json{{"leaves", report.leaves},
