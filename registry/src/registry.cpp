@@ -105,9 +105,7 @@ int64_t parse_time(const redisReply* reply) {
 }
 
 std::vector<std::string> string_elements(const redisReply* reply, const std::string& what) {
-    if (reply->type != REDIS_REPLY_ARRAY) {
-        reply_element(reply, 0, what);
-    }
+    require_array(reply, what);
     std::vector<std::string> out;
     out.reserve(reply->elements);
     for (size_t i = 0; i < reply->elements; ++i) {
@@ -316,9 +314,7 @@ std::vector<Fr> Registry::read_leaves(uint64_t count) {
     std::vector<Fr> leaves;
     leaves.reserve(count);
     for (const Reply& chunk : connection_.pipeline(commands)) {
-        if (chunk->type != REDIS_REPLY_ARRAY) {
-            reply_element(chunk.get(), 0, "LRANGE");
-        }
+        require_array(chunk.get(), "LRANGE");
         for (size_t i = 0; i < chunk->elements; ++i) {
             leaves.push_back(stored_fr(chunk->element[i], "leaf " + std::to_string(leaves.size())));
         }
@@ -503,7 +499,8 @@ std::vector<EvidenceOutcome> Registry::process_evidence(size_t max_entries,
         }
         const redisReply* entries =
             reply_element(reply_element(batch.get(), 0, "XREAD"), 1, "XREAD");
-        if (entries->type != REDIS_REPLY_ARRAY || entries->elements == 0) {
+        require_array(entries, "XREAD");
+        if (entries->elements == 0) {
             break;
         }
         bool overtaken = false;

@@ -198,6 +198,12 @@ long long reply_integer(const redisReply* reply, std::string_view what) {
 
 bool reply_is_nil(const redisReply* reply) { return reply->type == REDIS_REPLY_NIL; }
 
+void require_array(const redisReply* reply, std::string_view what) {
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        bad_reply(what, "an array");
+    }
+}
+
 const redisReply* reply_element(const redisReply* reply, size_t i, std::string_view what) {
     if (reply->type != REDIS_REPLY_ARRAY || i >= reply->elements) {
         bad_reply(what, "a longer array");

@@ -59,6 +59,7 @@ private:
 std::string reply_string(const redisReply* reply, std::string_view what);
 long long reply_integer(const redisReply* reply, std::string_view what);
 bool reply_is_nil(const redisReply* reply);
+void require_array(const redisReply* reply, std::string_view what);
 const redisReply* reply_element(const redisReply* reply, size_t i, std::string_view what);
 
 }  // namespace zkregistry
