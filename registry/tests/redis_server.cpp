@@ -48,8 +48,21 @@ RedisServer::RedisServer(bool persistent) : persistent_(persistent) {
         throw std::runtime_error("mkdtemp failed");
     }
     dir_ = pattern;
-    port_ = free_loopback_port();
-    start();
+    // Another process may take the port between the probe and redis-server's
+    // bind (ctest runs tests in parallel): try a few.
+    for (int attempt = 0;; ++attempt) {
+        port_ = free_loopback_port();
+        try {
+            start();
+            return;
+        } catch (const std::runtime_error&) {
+            if (attempt == 4) {
+                std::error_code ignored;
+                std::filesystem::remove_all(dir_, ignored);
+                throw;
+            }
+        }
+    }
 }
 
 RedisServer::~RedisServer() {
@@ -93,7 +106,9 @@ void RedisServer::start() {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
         try {
-            Connection connection = connect();
+            // The socket in our own directory: only our server answers there,
+            // and it listens there only after its TCP bind succeeded.
+            Connection connection = Connection::open(unix_address(), std::chrono::seconds(1));
             const Reply pong = connection.run({"PING"});
             if (reply_string(pong.get(), "PING") == "PONG") {
                 return;
@@ -108,6 +123,9 @@ void RedisServer::start() {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
     throw std::runtime_error("redis-server did not answer within 10 s");
 }
 
