@@ -158,6 +158,18 @@ TEST_F(Cli, LeavesFileIsPublishedWhole) {
     const CommandResult printed = tool("leaves");
     EXPECT_EQ(printed.status, 0);
     EXPECT_EQ(json::parse(printed.output), document);
+
+    // A registration whose file cannot be written is still registered, and
+    // says so before failing.
+    const CommandResult unpublished =
+        tool("--json register --id 6000 --deposit 6 --publish /nonexistent-dir/leaves.json");
+    EXPECT_EQ(unpublished.status, 5);
+    EXPECT_EQ(json::parse(unpublished.output.substr(0, unpublished.output.find('\n')))["index"],
+              5);
+    EXPECT_EQ(tool_json("status")["leaves"], 6);
+    EXPECT_EQ(tool("register --id 7000 --deposit 7 --publish " + path).status, 0);
+    std::ifstream republished(path);
+    EXPECT_EQ(json::parse(republished)["leaves"].size(), 7u);
 }
 
 TEST_F(Cli, RevokeRebuildPrune) {

@@ -299,23 +299,25 @@ int run(const Arguments& args) {
 
     if (args.command == "register") {
         const zkregistry::Registration done = registry.register_deposit(*id, deposit);
-        if (publish) {
-            publish_leaves(registry, *publish);
-        }
         const std::string root = zkregistry::fr_to_hex(done.root);
         if (as_json) {
             std::cout << json{{"id", zkregistry::fr_to_hex(*id)},
                               {"index", done.index},
                               {"root", root}}
-                      << "\n";
+                      << std::endl;
         } else {
-            std::cout << "registered leaf " << done.index << "; root " << root << "\n";
+            std::cout << "registered leaf " << done.index << "; root " << root << std::endl;
+        }
+        // After the report: if the file cannot be written, the operator still
+        // learns that the deposit is registered.
+        if (publish) {
+            publish_leaves(registry, *publish);
         }
         return kExitOk;
     }
     if (args.command == "leaves") {
         const auto out = args.value("--out");
-        if (!out) {
+        if (!out || *out == "-") {
             publish_leaves(registry, "-");
             return kExitOk;
         }
@@ -375,9 +377,6 @@ int run(const Arguments& args) {
     if (args.command == "revoke") {
         const std::vector<zkregistry::EvidenceOutcome> outcomes =
             registry.process_evidence(max_entries, std::chrono::milliseconds(0));
-        if (publish && changed_tree(outcomes)) {
-            publish_leaves(registry, *publish);
-        }
         if (as_json) {
             json processed = json::array();
             for (const auto& outcome : outcomes) {
@@ -389,6 +388,10 @@ int run(const Arguments& args) {
                 std::cout << outcome_text(outcome) << "\n";
             }
             std::cout << outcomes.size() << " evidence entries processed\n";
+        }
+        std::cout.flush();
+        if (publish && changed_tree(outcomes)) {
+            publish_leaves(registry, *publish);
         }
         return kExitOk;
     }
@@ -417,9 +420,6 @@ int run(const Arguments& args) {
     if (args.command == "rebuild") {
         const bool repair = args.flags.count("--check") == 0;
         const zkregistry::RebuildReport report = registry.rebuild(repair);
-        if (publish && report.repaired) {
-            publish_leaves(registry, *publish);
-        }
         const std::string root = zkregistry::fr_to_hex(report.root);
         if (as_json) {
             std::cout << json{{"leaves", report.leaves},
@@ -441,6 +441,10 @@ int run(const Arguments& args) {
                       << (report.root_unpublished ? ", root not published" : "") << "; "
                       << (report.repaired ? "repaired" : "not repaired") << "; root " << root
                       << "\n";
+        }
+        std::cout.flush();
+        if (publish && report.repaired) {
+            publish_leaves(registry, *publish);
         }
         return report.differed() ? kExitDiffered : kExitOk;
     }
