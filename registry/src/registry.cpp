@@ -1,5 +1,6 @@
 #include "zkregistry/registry.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -485,7 +486,7 @@ std::vector<EvidenceOutcome> Registry::process_evidence(size_t max_entries,
         std::string cursor = reply_is_nil(stored_cursor.get())
                                  ? std::string(kCursorStart)
                                  : reply_string(stored_cursor.get(), keys_.evidence_cursor);
-        const size_t wanted = max_entries - outcomes.size();
+        const size_t wanted = std::min(max_entries - outcomes.size(), kChunk);
         Command read{"XREAD", "COUNT", std::to_string(wanted)};
         if (may_block) {
             read.push_back("BLOCK");
