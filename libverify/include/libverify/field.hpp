@@ -83,6 +83,7 @@ public:
     static constexpr Limbs kR2 = detail::pow2_mod(kModulus, 512);
     static_assert(kModulus[3] < (uint64_t{1} << 62), "modulus must be below 2^254");
     static_assert((kModulus[0] & 1) == 1, "modulus must be odd");
+    static_assert(kModulus[3] < (uint64_t{1} << 63) - 1, "no-carry Montgomery needs a free top bit");
 
     constexpr Field() : mont_{0, 0, 0, 0} {}
 
@@ -197,26 +198,31 @@ public:
 
     Field operator+(const Field& o) const {
         Field r;
-        uint64_t carry = 0;
-        for (int i = 0; i < 4; ++i) {
-            detail::u128 s = static_cast<detail::u128>(mont_[i]) + o.mont_[i] + carry;
-            r.mont_[i] = static_cast<uint64_t>(s);
-            carry = static_cast<uint64_t>(s >> 64);
-        }
+        detail::u128 s0 = static_cast<detail::u128>(mont_[0]) + o.mont_[0];
+        detail::u128 s1 = static_cast<detail::u128>(mont_[1]) + o.mont_[1] + (s0 >> 64);
+        detail::u128 s2 = static_cast<detail::u128>(mont_[2]) + o.mont_[2] + (s1 >> 64);
+        uint64_t s3 = mont_[3] + o.mont_[3] + static_cast<uint64_t>(s2 >> 64);  // < 2^255
+        r.mont_ = {static_cast<uint64_t>(s0), static_cast<uint64_t>(s1),
+                   static_cast<uint64_t>(s2), s3};
         r.reduce_once();
         return r;
     }
 
     Field operator-(const Field& o) const {
+        detail::u128 d0 = static_cast<detail::u128>(mont_[0]) - o.mont_[0];
+        detail::u128 d1 = static_cast<detail::u128>(mont_[1]) - o.mont_[1] - ((d0 >> 64) & 1);
+        detail::u128 d2 = static_cast<detail::u128>(mont_[2]) - o.mont_[2] - ((d1 >> 64) & 1);
+        detail::u128 d3 = static_cast<detail::u128>(mont_[3]) - o.mont_[3] - ((d2 >> 64) & 1);
+        uint64_t mask = detail::launder(0 - static_cast<uint64_t>((d3 >> 64) & 1));
+        detail::u128 a0 = static_cast<detail::u128>(static_cast<uint64_t>(d0)) + (kModulus[0] & mask);
+        detail::u128 a1 = static_cast<detail::u128>(static_cast<uint64_t>(d1)) + (kModulus[1] & mask) +
+                          (a0 >> 64);
+        detail::u128 a2 = static_cast<detail::u128>(static_cast<uint64_t>(d2)) + (kModulus[2] & mask) +
+                          (a1 >> 64);
+        uint64_t a3 = static_cast<uint64_t>(d3) + (kModulus[3] & mask) + static_cast<uint64_t>(a2 >> 64);
         Field r;
-        uint64_t borrow = detail::limbs_sub(r.mont_, mont_, o.mont_);
-        uint64_t mask = detail::launder(0 - borrow);
-        uint64_t carry = 0;
-        for (int i = 0; i < 4; ++i) {
-            detail::u128 s = static_cast<detail::u128>(r.mont_[i]) + (kModulus[i] & mask) + carry;
-            r.mont_[i] = static_cast<uint64_t>(s);
-            carry = static_cast<uint64_t>(s >> 64);
-        }
+        r.mont_ = {static_cast<uint64_t>(a0), static_cast<uint64_t>(a1), static_cast<uint64_t>(a2),
+                   a3};
         return r;
     }
 
@@ -227,30 +233,18 @@ public:
     Field& operator-=(const Field& o) { return *this = *this - o; }
     Field& operator*=(const Field& o) { return *this = *this * o; }
 
-    // CIOS Montgomery multiplication; with two spare bits in the top limb the
-    // intermediate never overflows four limbs plus one carry word.
+    // CIOS Montgomery multiplication, fully unrolled. The modulus leaves the
+    // top bit of the top limb free, so the running value fits four limbs plus
+    // the carry folded into the top limb (the "no-carry" variant).
     Field operator*(const Field& o) const {
-        uint64_t t[4] = {0, 0, 0, 0};
-        for (int i = 0; i < 4; ++i) {
-            detail::u128 acc = static_cast<detail::u128>(mont_[0]) * o.mont_[i] + t[0];
-            uint64_t a_carry = static_cast<uint64_t>(acc >> 64);
-            uint64_t lo = static_cast<uint64_t>(acc);
-            uint64_t m = lo * kInv;
-            detail::u128 red = static_cast<detail::u128>(m) * kModulus[0] + lo;
-            uint64_t c_carry = static_cast<uint64_t>(red >> 64);
-            for (int j = 1; j < 4; ++j) {
-                acc = static_cast<detail::u128>(mont_[j]) * o.mont_[i] + t[j] + a_carry;
-                a_carry = static_cast<uint64_t>(acc >> 64);
-                red = static_cast<detail::u128>(m) * kModulus[j] + static_cast<uint64_t>(acc) + c_carry;
-                c_carry = static_cast<uint64_t>(red >> 64);
-                t[j - 1] = static_cast<uint64_t>(red);
-            }
-            t[3] = a_carry + c_carry;
-        }
+        const uint64_t a0 = mont_[0], a1 = mont_[1], a2 = mont_[2], a3 = mont_[3];
+        uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+        mul_step(a0, a1, a2, a3, o.mont_[0], t0, t1, t2, t3);
+        mul_step(a0, a1, a2, a3, o.mont_[1], t0, t1, t2, t3);
+        mul_step(a0, a1, a2, a3, o.mont_[2], t0, t1, t2, t3);
+        mul_step(a0, a1, a2, a3, o.mont_[3], t0, t1, t2, t3);
         Field r;
-        for (int i = 0; i < 4; ++i) {
-            r.mont_[i] = t[i];
-        }
+        r.mont_ = {t0, t1, t2, t3};
         r.reduce_once();
         return r;
     }
@@ -294,11 +288,46 @@ public:
     }
 
 private:
+    // t += a * b, then one Montgomery reduction step (t /= 2^64 mod m).
+    __attribute__((always_inline)) static inline void mul_step(uint64_t a0, uint64_t a1,
+                                                               uint64_t a2, uint64_t a3,
+                                                               uint64_t b, uint64_t& t0,
+                                                               uint64_t& t1, uint64_t& t2,
+                                                               uint64_t& t3) {
+        using detail::u128;
+        u128 x = static_cast<u128>(a0) * b + t0;
+        t0 = static_cast<uint64_t>(x);
+        x = static_cast<u128>(a1) * b + t1 + static_cast<uint64_t>(x >> 64);
+        t1 = static_cast<uint64_t>(x);
+        x = static_cast<u128>(a2) * b + t2 + static_cast<uint64_t>(x >> 64);
+        t2 = static_cast<uint64_t>(x);
+        x = static_cast<u128>(a3) * b + t3 + static_cast<uint64_t>(x >> 64);
+        t3 = static_cast<uint64_t>(x);
+        const uint64_t high = static_cast<uint64_t>(x >> 64);
+
+        const uint64_t m = t0 * kInv;
+        u128 y = static_cast<u128>(m) * kModulus[0] + t0;
+        y = static_cast<u128>(m) * kModulus[1] + t1 + static_cast<uint64_t>(y >> 64);
+        t0 = static_cast<uint64_t>(y);
+        y = static_cast<u128>(m) * kModulus[2] + t2 + static_cast<uint64_t>(y >> 64);
+        t1 = static_cast<uint64_t>(y);
+        y = static_cast<u128>(m) * kModulus[3] + t3 + static_cast<uint64_t>(y >> 64);
+        t2 = static_cast<uint64_t>(y);
+        t3 = high + static_cast<uint64_t>(y >> 64);
+    }
+
     // Subtracts the modulus once if the value is at or above it.
     void reduce_once() {
-        Limbs d{};
-        uint64_t borrow = detail::limbs_sub(d, mont_, kModulus);
-        mont_ = select(borrow == 0, from_mont_limbs(mont_), from_mont_limbs(d)).mont_;
+        using detail::u128;
+        u128 d0 = static_cast<u128>(mont_[0]) - kModulus[0];
+        u128 d1 = static_cast<u128>(mont_[1]) - kModulus[1] - ((d0 >> 64) & 1);
+        u128 d2 = static_cast<u128>(mont_[2]) - kModulus[2] - ((d1 >> 64) & 1);
+        u128 d3 = static_cast<u128>(mont_[3]) - kModulus[3] - ((d2 >> 64) & 1);
+        uint64_t keep = detail::launder(0 - static_cast<uint64_t>((d3 >> 64) & 1));
+        mont_[0] = (mont_[0] & keep) | (static_cast<uint64_t>(d0) & ~keep);
+        mont_[1] = (mont_[1] & keep) | (static_cast<uint64_t>(d1) & ~keep);
+        mont_[2] = (mont_[2] & keep) | (static_cast<uint64_t>(d2) & ~keep);
+        mont_[3] = (mont_[3] & keep) | (static_cast<uint64_t>(d3) & ~keep);
     }
 
     // m << k for the largest k that still fits 256 bits.
