@@ -14,6 +14,8 @@ namespace libverify {
 // Little-endian 64-bit limbs of a 256-bit unsigned integer.
 using Limbs = std::array<uint64_t, 4>;
 
+#define LIBVERIFY_INLINE inline __attribute__((always_inline))
+
 namespace detail {
 
 using u128 = unsigned __int128;
@@ -23,6 +25,154 @@ inline uint64_t launder(uint64_t x) {
     __asm__ __volatile__("" : "+r"(x));
     return x;
 }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define LIBVERIFY_HAVE_MULX_ASM 1
+// Whether this CPU has BMI2 (mulx) and ADX (adcx/adox); checked once at load.
+inline const bool kCpuHasMulxAdx = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+}();
+
+// 4-limb Montgomery product (no-carry CIOS) with two carry chains; m points
+// at the modulus limbs followed by -m^-1 mod 2^64. The result may equal or
+// exceed m once (callers reduce once). Constant time: no branches, no
+// data-dependent addressing.
+LIBVERIFY_INLINE void mont_mul_mulx(uint64_t out[4], const uint64_t a[4], const uint64_t b[4],
+                          const uint64_t m[5]) {
+    uint64_t r0, r1, r2, r3, r4, lo, hi;
+    __asm__(
+        "xorl %%eax, %%eax\n\t"
+        "movq 0(%[b]), %%rdx\n\t"
+        "mulxq 0(%[a]), %[r0], %[r1]\n\t"
+        "mulxq 8(%[a]), %[lo], %[r2]\n\t"
+        "adcxq %[lo], %[r1]\n\t"
+        "mulxq 16(%[a]), %[lo], %[r3]\n\t"
+        "adcxq %[lo], %[r2]\n\t"
+        "mulxq 24(%[a]), %[lo], %[r4]\n\t"
+        "adcxq %[lo], %[r3]\n\t"
+        "adcxq %%rax, %[r4]\n\t"
+        "movq %[r0], %%rdx\n\t"
+        "imulq 32(%[m]), %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq 0(%[m]), %[lo], %[hi]\n\t"
+        "adcxq %[r0], %[lo]\n\t"
+        "mulxq 8(%[m]), %[lo], %[r0]\n\t"
+        "adcxq %[lo], %[r1]\n\t"
+        "adoxq %[hi], %[r1]\n\t"
+        "mulxq 16(%[m]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[r2]\n\t"
+        "adoxq %[r0], %[r2]\n\t"
+        "mulxq 24(%[m]), %[lo], %[r0]\n\t"
+        "adcxq %[lo], %[r3]\n\t"
+        "adoxq %[hi], %[r3]\n\t"
+        "adcxq %%rax, %[r0]\n\t"
+        "adoxq %[r0], %[r4]\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "movq 8(%[b]), %%rdx\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r1]\n\t"
+        "adcxq %[hi], %[r2]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r2]\n\t"
+        "adcxq %[hi], %[r3]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r3]\n\t"
+        "adcxq %[hi], %[r4]\n\t"
+        "mulxq 24(%[a]), %[lo], %[r0]\n\t"
+        "adoxq %[lo], %[r4]\n\t"
+        "adcxq %%rax, %[r0]\n\t"
+        "adoxq %%rax, %[r0]\n\t"
+        "movq %[r1], %%rdx\n\t"
+        "imulq 32(%[m]), %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq 0(%[m]), %[lo], %[hi]\n\t"
+        "adcxq %[r1], %[lo]\n\t"
+        "mulxq 8(%[m]), %[lo], %[r1]\n\t"
+        "adcxq %[lo], %[r2]\n\t"
+        "adoxq %[hi], %[r2]\n\t"
+        "mulxq 16(%[m]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[r3]\n\t"
+        "adoxq %[r1], %[r3]\n\t"
+        "mulxq 24(%[m]), %[lo], %[r1]\n\t"
+        "adcxq %[lo], %[r4]\n\t"
+        "adoxq %[hi], %[r4]\n\t"
+        "adcxq %%rax, %[r1]\n\t"
+        "adoxq %[r1], %[r0]\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "movq 16(%[b]), %%rdx\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r2]\n\t"
+        "adcxq %[hi], %[r3]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r3]\n\t"
+        "adcxq %[hi], %[r4]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r4]\n\t"
+        "adcxq %[hi], %[r0]\n\t"
+        "mulxq 24(%[a]), %[lo], %[r1]\n\t"
+        "adoxq %[lo], %[r0]\n\t"
+        "adcxq %%rax, %[r1]\n\t"
+        "adoxq %%rax, %[r1]\n\t"
+        "movq %[r2], %%rdx\n\t"
+        "imulq 32(%[m]), %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq 0(%[m]), %[lo], %[hi]\n\t"
+        "adcxq %[r2], %[lo]\n\t"
+        "mulxq 8(%[m]), %[lo], %[r2]\n\t"
+        "adcxq %[lo], %[r3]\n\t"
+        "adoxq %[hi], %[r3]\n\t"
+        "mulxq 16(%[m]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[r4]\n\t"
+        "adoxq %[r2], %[r4]\n\t"
+        "mulxq 24(%[m]), %[lo], %[r2]\n\t"
+        "adcxq %[lo], %[r0]\n\t"
+        "adoxq %[hi], %[r0]\n\t"
+        "adcxq %%rax, %[r2]\n\t"
+        "adoxq %[r2], %[r1]\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "movq 24(%[b]), %%rdx\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r3]\n\t"
+        "adcxq %[hi], %[r4]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r4]\n\t"
+        "adcxq %[hi], %[r0]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r0]\n\t"
+        "adcxq %[hi], %[r1]\n\t"
+        "mulxq 24(%[a]), %[lo], %[r2]\n\t"
+        "adoxq %[lo], %[r1]\n\t"
+        "adcxq %%rax, %[r2]\n\t"
+        "adoxq %%rax, %[r2]\n\t"
+        "movq %[r3], %%rdx\n\t"
+        "imulq 32(%[m]), %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq 0(%[m]), %[lo], %[hi]\n\t"
+        "adcxq %[r3], %[lo]\n\t"
+        "mulxq 8(%[m]), %[lo], %[r3]\n\t"
+        "adcxq %[lo], %[r4]\n\t"
+        "adoxq %[hi], %[r4]\n\t"
+        "mulxq 16(%[m]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[r0]\n\t"
+        "adoxq %[r3], %[r0]\n\t"
+        "mulxq 24(%[m]), %[lo], %[r3]\n\t"
+        "adcxq %[lo], %[r1]\n\t"
+        "adoxq %[hi], %[r1]\n\t"
+        "adcxq %%rax, %[r3]\n\t"
+        "adoxq %[r3], %[r2]\n\t"
+        : [r0] "=&r"(r0), [r1] "=&r"(r1), [r2] "=&r"(r2), [r3] "=&r"(r3), [r4] "=&r"(r4),
+          [lo] "=&r"(lo), [hi] "=&r"(hi)
+        : [a] "r"(a), [b] "r"(b), [m] "r"(m), "m"(*reinterpret_cast<const uint64_t(*)[4]>(a)),
+          "m"(*reinterpret_cast<const uint64_t(*)[4]>(b)),
+          "m"(*reinterpret_cast<const uint64_t(*)[5]>(m))
+        : "rax", "rdx", "cc");
+    out[0] = r4;
+    out[1] = r0;
+    out[2] = r1;
+    out[3] = r2;
+}
+#endif
 
 constexpr uint64_t neg_inverse_mod_2_64(uint64_t odd) {
     uint64_t inv = 1;
@@ -84,6 +234,8 @@ public:
     static_assert(kModulus[3] < (uint64_t{1} << 62), "modulus must be below 2^254");
     static_assert((kModulus[0] & 1) == 1, "modulus must be odd");
     static_assert(kModulus[3] < (uint64_t{1} << 63) - 1, "no-carry Montgomery needs a free top bit");
+    static constexpr uint64_t kModulusAndInv[5] = {kModulus[0], kModulus[1], kModulus[2],
+                                                   kModulus[3], kInv};
 
     constexpr Field() : mont_{0, 0, 0, 0} {}
 
@@ -196,7 +348,7 @@ public:
         return r;
     }
 
-    Field operator+(const Field& o) const {
+    LIBVERIFY_INLINE Field operator+(const Field& o) const {
         Field r;
         detail::u128 s0 = static_cast<detail::u128>(mont_[0]) + o.mont_[0];
         detail::u128 s1 = static_cast<detail::u128>(mont_[1]) + o.mont_[1] + (s0 >> 64);
@@ -208,7 +360,7 @@ public:
         return r;
     }
 
-    Field operator-(const Field& o) const {
+    LIBVERIFY_INLINE Field operator-(const Field& o) const {
         detail::u128 d0 = static_cast<detail::u128>(mont_[0]) - o.mont_[0];
         detail::u128 d1 = static_cast<detail::u128>(mont_[1]) - o.mont_[1] - ((d0 >> 64) & 1);
         detail::u128 d2 = static_cast<detail::u128>(mont_[2]) - o.mont_[2] - ((d1 >> 64) & 1);
@@ -236,7 +388,15 @@ public:
     // CIOS Montgomery multiplication, fully unrolled. The modulus leaves the
     // top bit of the top limb free, so the running value fits four limbs plus
     // the carry folded into the top limb (the "no-carry" variant).
-    Field operator*(const Field& o) const {
+    LIBVERIFY_INLINE Field operator*(const Field& o) const {
+#ifdef LIBVERIFY_HAVE_MULX_ASM
+        if (detail::kCpuHasMulxAdx) {
+            Field r;
+            detail::mont_mul_mulx(r.mont_.data(), mont_.data(), o.mont_.data(), kModulusAndInv);
+            r.reduce_once();
+            return r;
+        }
+#endif
         const uint64_t a0 = mont_[0], a1 = mont_[1], a2 = mont_[2], a3 = mont_[3];
         uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
         mul_step(a0, a1, a2, a3, o.mont_[0], t0, t1, t2, t3);
@@ -249,7 +409,7 @@ public:
         return r;
     }
 
-    Field square() const { return *this * *this; }
+    LIBVERIFY_INLINE Field square() const { return *this * *this; }
 
     // Exponent is public or secret alike: always square and multiply.
     Field pow(const Limbs& e) const {
@@ -289,7 +449,7 @@ public:
 
 private:
     // t += a * b, then one Montgomery reduction step (t /= 2^64 mod m).
-    __attribute__((always_inline)) static inline void mul_step(uint64_t a0, uint64_t a1,
+    LIBVERIFY_INLINE static void mul_step(uint64_t a0, uint64_t a1,
                                                                uint64_t a2, uint64_t a3,
                                                                uint64_t b, uint64_t& t0,
                                                                uint64_t& t1, uint64_t& t2,
@@ -317,7 +477,7 @@ private:
     }
 
     // Subtracts the modulus once if the value is at or above it.
-    void reduce_once() {
+    LIBVERIFY_INLINE void reduce_once() {
         using detail::u128;
         u128 d0 = static_cast<u128>(mont_[0]) - kModulus[0];
         u128 d1 = static_cast<u128>(mont_[1]) - kModulus[1] - ((d0 >> 64) & 1);

@@ -23,16 +23,16 @@ struct Fq2 {
     static Fq2 zero() { return Fq2{Fq::zero(), Fq::zero()}; }
     static Fq2 one() { return Fq2{Fq::one(), Fq::zero()}; }
 
-    Fq2 operator+(const Fq2& o) const { return Fq2{c0 + o.c0, c1 + o.c1}; }
-    Fq2 operator-(const Fq2& o) const { return Fq2{c0 - o.c0, c1 - o.c1}; }
+    LIBVERIFY_INLINE Fq2 operator+(const Fq2& o) const { return Fq2{c0 + o.c0, c1 + o.c1}; }
+    LIBVERIFY_INLINE Fq2 operator-(const Fq2& o) const { return Fq2{c0 - o.c0, c1 - o.c1}; }
     Fq2 operator-() const { return Fq2{-c0, -c1}; }
-    Fq2 dbl() const { return Fq2{c0.dbl(), c1.dbl()}; }
+    LIBVERIFY_INLINE Fq2 dbl() const { return Fq2{c0.dbl(), c1.dbl()}; }
     Fq2& operator+=(const Fq2& o) { return *this = *this + o; }
     Fq2& operator-=(const Fq2& o) { return *this = *this - o; }
     Fq2& operator*=(const Fq2& o) { return *this = *this * o; }
 
     // Karatsuba: three base multiplications.
-    Fq2 operator*(const Fq2& o) const {
+    LIBVERIFY_INLINE Fq2 operator*(const Fq2& o) const {
         Fq v0 = c0 * o.c0;
         Fq v1 = c1 * o.c1;
         Fq cross = (c0 + c1) * (o.c0 + o.c1);
@@ -40,15 +40,15 @@ struct Fq2 {
     }
 
     // (a + bu)^2 = (a + b)(a - b) + 2ab u: two base multiplications.
-    Fq2 square() const {
+    LIBVERIFY_INLINE Fq2 square() const {
         Fq ab = c0 * c1;
         return Fq2{(c0 + c1) * (c0 - c1), ab.dbl()};
     }
 
-    Fq2 mul_fq(const Fq& s) const { return Fq2{c0 * s, c1 * s}; }
+    LIBVERIFY_INLINE Fq2 mul_fq(const Fq& s) const { return Fq2{c0 * s, c1 * s}; }
 
     // Multiplication by xi = 9 + u: (9a - b) + (a + 9b)u.
-    Fq2 mul_by_xi() const {
+    LIBVERIFY_INLINE Fq2 mul_by_xi() const {
         Fq a9 = c0.dbl().dbl().dbl() + c0;
         Fq b9 = c1.dbl().dbl().dbl() + c1;
         return Fq2{a9 - c1, c0 + b9};
