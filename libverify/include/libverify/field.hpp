@@ -9,6 +9,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 namespace libverify {
 
 // Little-endian 64-bit limbs of a 256-bit unsigned integer.
@@ -21,6 +25,14 @@ namespace detail {
 using u128 = unsigned __int128;
 
 // Keeps the compiler from turning mask arithmetic back into branches.
+// Logical and/or of flags without short-circuit branches.
+inline bool ct_and(bool a, bool b) {
+    return (static_cast<unsigned>(a) & static_cast<unsigned>(b)) != 0;
+}
+inline bool ct_or(bool a, bool b) {
+    return (static_cast<unsigned>(a) | static_cast<unsigned>(b)) != 0;
+}
+
 inline uint64_t launder(uint64_t x) {
     __asm__ __volatile__("" : "+r"(x));
     return x;
@@ -30,8 +42,12 @@ inline uint64_t launder(uint64_t x) {
 #define LIBVERIFY_HAVE_MULX_ASM 1
 // Whether this CPU has BMI2 (mulx) and ADX (adcx/adox); checked once at load.
 inline const bool kCpuHasMulxAdx = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid_max(0, nullptr) < 7) {
+        return false;
+    }
+    __cpuid_count(7, 0, eax, ebx, ecx, edx);
+    return (ebx & (1u << 8)) != 0 && (ebx & (1u << 19)) != 0;  // BMI2, ADX
 }();
 
 // 4-limb Montgomery product (no-carry CIOS) with two carry chains; m points
