@@ -1,6 +1,11 @@
 // libverify micro and end-to-end benchmarks (single core).
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "groth16_fixture.hpp"
@@ -176,6 +181,50 @@ void BM_Groth16Batch(benchmark::State& state) {
         benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_Groth16Batch)->Arg(1)->Arg(4)->Arg(16)->Arg(64)->Arg(256)->Unit(benchmark::kMillisecond);
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// The first valid case of a snarkjs vector (ZKC_BENCH_VECTOR, default
+// eight_inputs): JSON text in, or pre-parsed proof and inputs.
+void BM_Groth16VerifyVector(benchmark::State& state, bool json_in) {
+    const char* env = std::getenv("ZKC_BENCH_VECTOR");
+    std::string dir = env ? env : std::string(ZKC_VECTORS_DIR) + "/groth16/eight_inputs";
+    VerifyingKey vk;
+    if (VerifyingKey::from_json(slurp(dir + "/verification_key.json"), vk) != Status::ok) {
+        state.SkipWithError("no vector (set ZKC_BENCH_VECTOR)");
+        return;
+    }
+    auto cases = nlohmann::json::parse(slurp(dir + "/cases.json"), nullptr, false);
+    std::string proof_text, public_text;
+    for (const auto& c : cases["cases"]) {
+        if (c["expect_json"] == "ok") {
+            proof_text = c["proof"].dump();
+            public_text = c["public"].dump();
+            break;
+        }
+    }
+    Proof proof;
+    std::vector<Fr> inputs;
+    if (Proof::from_json(proof_text, proof) != Status::ok ||
+        public_inputs_from_json(public_text, inputs) != Status::ok) {
+        state.SkipWithError("no valid case");
+        return;
+    }
+    for (auto _ : state) {
+        Status s = json_in ? groth16_verify_json(vk, proof_text, public_text)
+                                       : groth16_verify(vk, proof, inputs);
+        if (s != Status::ok) {
+            state.SkipWithError("rejected");
+        }
+    }
+}
+BENCHMARK_CAPTURE(BM_Groth16VerifyVector, json, true)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Groth16VerifyVector, parsed, false)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace libverify
