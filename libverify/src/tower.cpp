@@ -92,10 +92,12 @@ Fq12 Fq12::frobenius(int k) const {
 // A0 = g0 + g3 s, A1 = g1 + g4 s, A2 = g2 + g5 s. For unitary x:
 //   x^2 = (3 A0^2 - 2 conj A0) + (3 s A2^2 + 2 conj A1) w + (3 A1^2 - 2 conj A2) w^2.
 Fq12 Fq12::cyclotomic_square() const {
+    // (a + b s)^2 = (a^2 + xi b^2) + ((a + b)^2 - a^2 - b^2) s
     auto fq4_square = [](const Fq2& a, const Fq2& b, Fq2& out0, Fq2& out1) {
-        Fq2 ab = a * b;
-        out0 = (a + b) * (a + b.mul_by_xi()) - ab - ab.mul_by_xi();
-        out1 = ab.dbl();
+        Fq2 a2 = a.square();
+        Fq2 b2 = b.square();
+        out0 = a2 + b2.mul_by_xi();
+        out1 = (a + b).square() - a2 - b2;
     };
     const Fq2& g0 = c0.c0;
     const Fq2& g1 = c1.c0;

@@ -115,7 +115,9 @@ public:
         F z2z2 = o.z.square();
         bool same_x = x * z2z2 == o.x * z1z1;
         bool same_y = y * z2z2 * o.z == o.y * z1z1 * z;
-        return (id_a & id_b) | (!id_a & !id_b & same_x & same_y);
+        return detail::ct_or(detail::ct_and(id_a, id_b),
+                             detail::ct_and(detail::ct_and(!id_a, !id_b),
+                                            detail::ct_and(same_x, same_y)));
     }
     bool operator!=(const JacobianPoint& o) const { return !(*this == o); }
 
@@ -158,8 +160,8 @@ public:
         bool a_id = is_identity();
         bool b_id = o.is_identity();
         JacobianPoint doubled = dbl();
-        JacobianPoint r = select(same_x & same_y, sum, doubled);
-        r = select(same_x & !same_y, r, identity());
+        JacobianPoint r = select(detail::ct_and(same_x, same_y), sum, doubled);
+        r = select(detail::ct_and(same_x, !same_y), r, identity());
         r = select(b_id, r, *this);
         r = select(a_id, r, o);
         return r;

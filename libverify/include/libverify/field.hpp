@@ -9,20 +9,186 @@
 #include <cstddef>
 #include <cstdint>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 namespace libverify {
 
 // Little-endian 64-bit limbs of a 256-bit unsigned integer.
 using Limbs = std::array<uint64_t, 4>;
+
+#define LIBVERIFY_INLINE inline __attribute__((always_inline))
 
 namespace detail {
 
 using u128 = unsigned __int128;
 
 // Keeps the compiler from turning mask arithmetic back into branches.
+// Logical and/or of flags without short-circuit branches.
+inline bool ct_and(bool a, bool b) {
+    return (static_cast<unsigned>(a) & static_cast<unsigned>(b)) != 0;
+}
+inline bool ct_or(bool a, bool b) {
+    return (static_cast<unsigned>(a) | static_cast<unsigned>(b)) != 0;
+}
+
 inline uint64_t launder(uint64_t x) {
     __asm__ __volatile__("" : "+r"(x));
     return x;
 }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define LIBVERIFY_HAVE_MULX_ASM 1
+// Whether this CPU has BMI2 (mulx) and ADX (adcx/adox); checked once at load.
+inline const bool kCpuHasMulxAdx = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid_max(0, nullptr) < 7) {
+        return false;
+    }
+    __cpuid_count(7, 0, eax, ebx, ecx, edx);
+    return (ebx & (1u << 8)) != 0 && (ebx & (1u << 19)) != 0;  // BMI2, ADX
+}();
+
+// 4-limb Montgomery product (no-carry CIOS) with two carry chains; m points
+// at the modulus limbs followed by -m^-1 mod 2^64. The result may equal or
+// exceed m once (callers reduce once). Constant time: no branches, no
+// data-dependent addressing.
+LIBVERIFY_INLINE void mont_mul_mulx(uint64_t out[4], const uint64_t a[4], const uint64_t b[4],
+                          const uint64_t m[5]) {
+    uint64_t r0, r1, r2, r3, r4, lo, hi;
+    __asm__(
+        "xorl %%eax, %%eax\n\t"
+        "movq 0(%[b]), %%rdx\n\t"
+        "mulxq 0(%[a]), %[r0], %[r1]\n\t"
+        "mulxq 8(%[a]), %[lo], %[r2]\n\t"
+        "adcxq %[lo], %[r1]\n\t"
+        "mulxq 16(%[a]), %[lo], %[r3]\n\t"
+        "adcxq %[lo], %[r2]\n\t"
+        "mulxq 24(%[a]), %[lo], %[r4]\n\t"
+        "adcxq %[lo], %[r3]\n\t"
+        "adcxq %%rax, %[r4]\n\t"
+        "movq %[r0], %%rdx\n\t"
+        "imulq 32(%[m]), %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq 0(%[m]), %[lo], %[hi]\n\t"
+        "adcxq %[r0], %[lo]\n\t"
+        "mulxq 8(%[m]), %[lo], %[r0]\n\t"
+        "adcxq %[lo], %[r1]\n\t"
+        "adoxq %[hi], %[r1]\n\t"
+        "mulxq 16(%[m]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[r2]\n\t"
+        "adoxq %[r0], %[r2]\n\t"
+        "mulxq 24(%[m]), %[lo], %[r0]\n\t"
+        "adcxq %[lo], %[r3]\n\t"
+        "adoxq %[hi], %[r3]\n\t"
+        "adcxq %%rax, %[r0]\n\t"
+        "adoxq %[r0], %[r4]\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "movq 8(%[b]), %%rdx\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r1]\n\t"
+        "adcxq %[hi], %[r2]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r2]\n\t"
+        "adcxq %[hi], %[r3]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r3]\n\t"
+        "adcxq %[hi], %[r4]\n\t"
+        "mulxq 24(%[a]), %[lo], %[r0]\n\t"
+        "adoxq %[lo], %[r4]\n\t"
+        "adcxq %%rax, %[r0]\n\t"
+        "adoxq %%rax, %[r0]\n\t"
+        "movq %[r1], %%rdx\n\t"
+        "imulq 32(%[m]), %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq 0(%[m]), %[lo], %[hi]\n\t"
+        "adcxq %[r1], %[lo]\n\t"
+        "mulxq 8(%[m]), %[lo], %[r1]\n\t"
+        "adcxq %[lo], %[r2]\n\t"
+        "adoxq %[hi], %[r2]\n\t"
+        "mulxq 16(%[m]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[r3]\n\t"
+        "adoxq %[r1], %[r3]\n\t"
+        "mulxq 24(%[m]), %[lo], %[r1]\n\t"
+        "adcxq %[lo], %[r4]\n\t"
+        "adoxq %[hi], %[r4]\n\t"
+        "adcxq %%rax, %[r1]\n\t"
+        "adoxq %[r1], %[r0]\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "movq 16(%[b]), %%rdx\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r2]\n\t"
+        "adcxq %[hi], %[r3]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r3]\n\t"
+        "adcxq %[hi], %[r4]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r4]\n\t"
+        "adcxq %[hi], %[r0]\n\t"
+        "mulxq 24(%[a]), %[lo], %[r1]\n\t"
+        "adoxq %[lo], %[r0]\n\t"
+        "adcxq %%rax, %[r1]\n\t"
+        "adoxq %%rax, %[r1]\n\t"
+        "movq %[r2], %%rdx\n\t"
+        "imulq 32(%[m]), %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq 0(%[m]), %[lo], %[hi]\n\t"
+        "adcxq %[r2], %[lo]\n\t"
+        "mulxq 8(%[m]), %[lo], %[r2]\n\t"
+        "adcxq %[lo], %[r3]\n\t"
+        "adoxq %[hi], %[r3]\n\t"
+        "mulxq 16(%[m]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[r4]\n\t"
+        "adoxq %[r2], %[r4]\n\t"
+        "mulxq 24(%[m]), %[lo], %[r2]\n\t"
+        "adcxq %[lo], %[r0]\n\t"
+        "adoxq %[hi], %[r0]\n\t"
+        "adcxq %%rax, %[r2]\n\t"
+        "adoxq %[r2], %[r1]\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "movq 24(%[b]), %%rdx\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r3]\n\t"
+        "adcxq %[hi], %[r4]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r4]\n\t"
+        "adcxq %[hi], %[r0]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r0]\n\t"
+        "adcxq %[hi], %[r1]\n\t"
+        "mulxq 24(%[a]), %[lo], %[r2]\n\t"
+        "adoxq %[lo], %[r1]\n\t"
+        "adcxq %%rax, %[r2]\n\t"
+        "adoxq %%rax, %[r2]\n\t"
+        "movq %[r3], %%rdx\n\t"
+        "imulq 32(%[m]), %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq 0(%[m]), %[lo], %[hi]\n\t"
+        "adcxq %[r3], %[lo]\n\t"
+        "mulxq 8(%[m]), %[lo], %[r3]\n\t"
+        "adcxq %[lo], %[r4]\n\t"
+        "adoxq %[hi], %[r4]\n\t"
+        "mulxq 16(%[m]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[r0]\n\t"
+        "adoxq %[r3], %[r0]\n\t"
+        "mulxq 24(%[m]), %[lo], %[r3]\n\t"
+        "adcxq %[lo], %[r1]\n\t"
+        "adoxq %[hi], %[r1]\n\t"
+        "adcxq %%rax, %[r3]\n\t"
+        "adoxq %[r3], %[r2]\n\t"
+        : [r0] "=&r"(r0), [r1] "=&r"(r1), [r2] "=&r"(r2), [r3] "=&r"(r3), [r4] "=&r"(r4),
+          [lo] "=&r"(lo), [hi] "=&r"(hi)
+        : [a] "r"(a), [b] "r"(b), [m] "r"(m), "m"(*reinterpret_cast<const uint64_t(*)[4]>(a)),
+          "m"(*reinterpret_cast<const uint64_t(*)[4]>(b)),
+          "m"(*reinterpret_cast<const uint64_t(*)[5]>(m))
+        : "rax", "rdx", "cc");
+    out[0] = r4;
+    out[1] = r0;
+    out[2] = r1;
+    out[3] = r2;
+}
+#endif
 
 constexpr uint64_t neg_inverse_mod_2_64(uint64_t odd) {
     uint64_t inv = 1;
@@ -83,6 +249,9 @@ public:
     static constexpr Limbs kR2 = detail::pow2_mod(kModulus, 512);
     static_assert(kModulus[3] < (uint64_t{1} << 62), "modulus must be below 2^254");
     static_assert((kModulus[0] & 1) == 1, "modulus must be odd");
+    static_assert(kModulus[3] < (uint64_t{1} << 63) - 1, "no-carry Montgomery needs a free top bit");
+    static constexpr uint64_t kModulusAndInv[5] = {kModulus[0], kModulus[1], kModulus[2],
+                                                   kModulus[3], kInv};
 
     constexpr Field() : mont_{0, 0, 0, 0} {}
 
@@ -214,28 +383,33 @@ public:
         return r;
     }
 
-    Field operator+(const Field& o) const {
+    LIBVERIFY_INLINE Field operator+(const Field& o) const {
         Field r;
-        uint64_t carry = 0;
-        for (int i = 0; i < 4; ++i) {
-            detail::u128 s = static_cast<detail::u128>(mont_[i]) + o.mont_[i] + carry;
-            r.mont_[i] = static_cast<uint64_t>(s);
-            carry = static_cast<uint64_t>(s >> 64);
-        }
+        detail::u128 s0 = static_cast<detail::u128>(mont_[0]) + o.mont_[0];
+        detail::u128 s1 = static_cast<detail::u128>(mont_[1]) + o.mont_[1] + (s0 >> 64);
+        detail::u128 s2 = static_cast<detail::u128>(mont_[2]) + o.mont_[2] + (s1 >> 64);
+        uint64_t s3 = mont_[3] + o.mont_[3] + static_cast<uint64_t>(s2 >> 64);  // < 2^255
+        r.mont_ = {static_cast<uint64_t>(s0), static_cast<uint64_t>(s1),
+                   static_cast<uint64_t>(s2), s3};
         r.reduce_once();
         return r;
     }
 
-    Field operator-(const Field& o) const {
+    LIBVERIFY_INLINE Field operator-(const Field& o) const {
+        detail::u128 d0 = static_cast<detail::u128>(mont_[0]) - o.mont_[0];
+        detail::u128 d1 = static_cast<detail::u128>(mont_[1]) - o.mont_[1] - ((d0 >> 64) & 1);
+        detail::u128 d2 = static_cast<detail::u128>(mont_[2]) - o.mont_[2] - ((d1 >> 64) & 1);
+        detail::u128 d3 = static_cast<detail::u128>(mont_[3]) - o.mont_[3] - ((d2 >> 64) & 1);
+        uint64_t mask = detail::launder(0 - static_cast<uint64_t>((d3 >> 64) & 1));
+        detail::u128 a0 = static_cast<detail::u128>(static_cast<uint64_t>(d0)) + (kModulus[0] & mask);
+        detail::u128 a1 = static_cast<detail::u128>(static_cast<uint64_t>(d1)) + (kModulus[1] & mask) +
+                          (a0 >> 64);
+        detail::u128 a2 = static_cast<detail::u128>(static_cast<uint64_t>(d2)) + (kModulus[2] & mask) +
+                          (a1 >> 64);
+        uint64_t a3 = static_cast<uint64_t>(d3) + (kModulus[3] & mask) + static_cast<uint64_t>(a2 >> 64);
         Field r;
-        uint64_t borrow = detail::limbs_sub(r.mont_, mont_, o.mont_);
-        uint64_t mask = detail::launder(0 - borrow);
-        uint64_t carry = 0;
-        for (int i = 0; i < 4; ++i) {
-            detail::u128 s = static_cast<detail::u128>(r.mont_[i]) + (kModulus[i] & mask) + carry;
-            r.mont_[i] = static_cast<uint64_t>(s);
-            carry = static_cast<uint64_t>(s >> 64);
-        }
+        r.mont_ = {static_cast<uint64_t>(a0), static_cast<uint64_t>(a1), static_cast<uint64_t>(a2),
+                   a3};
         return r;
     }
 
@@ -246,35 +420,31 @@ public:
     Field& operator-=(const Field& o) { return *this = *this - o; }
     Field& operator*=(const Field& o) { return *this = *this * o; }
 
-    // CIOS Montgomery multiplication; with two spare bits in the top limb the
-    // intermediate never overflows four limbs plus one carry word.
-    Field operator*(const Field& o) const {
-        uint64_t t[4] = {0, 0, 0, 0};
-        for (int i = 0; i < 4; ++i) {
-            detail::u128 acc = static_cast<detail::u128>(mont_[0]) * o.mont_[i] + t[0];
-            uint64_t a_carry = static_cast<uint64_t>(acc >> 64);
-            uint64_t lo = static_cast<uint64_t>(acc);
-            uint64_t m = lo * kInv;
-            detail::u128 red = static_cast<detail::u128>(m) * kModulus[0] + lo;
-            uint64_t c_carry = static_cast<uint64_t>(red >> 64);
-            for (int j = 1; j < 4; ++j) {
-                acc = static_cast<detail::u128>(mont_[j]) * o.mont_[i] + t[j] + a_carry;
-                a_carry = static_cast<uint64_t>(acc >> 64);
-                red = static_cast<detail::u128>(m) * kModulus[j] + static_cast<uint64_t>(acc) + c_carry;
-                c_carry = static_cast<uint64_t>(red >> 64);
-                t[j - 1] = static_cast<uint64_t>(red);
-            }
-            t[3] = a_carry + c_carry;
+    // CIOS Montgomery multiplication, fully unrolled. The modulus leaves the
+    // top bit of the top limb free, so the running value fits four limbs plus
+    // the carry folded into the top limb (the "no-carry" variant).
+    LIBVERIFY_INLINE Field operator*(const Field& o) const {
+#ifdef LIBVERIFY_HAVE_MULX_ASM
+        if (detail::kCpuHasMulxAdx) {
+            Field r;
+            detail::mont_mul_mulx(r.mont_.data(), mont_.data(), o.mont_.data(), kModulusAndInv);
+            r.reduce_once();
+            return r;
         }
+#endif
+        const uint64_t a0 = mont_[0], a1 = mont_[1], a2 = mont_[2], a3 = mont_[3];
+        uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+        mul_step(a0, a1, a2, a3, o.mont_[0], t0, t1, t2, t3);
+        mul_step(a0, a1, a2, a3, o.mont_[1], t0, t1, t2, t3);
+        mul_step(a0, a1, a2, a3, o.mont_[2], t0, t1, t2, t3);
+        mul_step(a0, a1, a2, a3, o.mont_[3], t0, t1, t2, t3);
         Field r;
-        for (int i = 0; i < 4; ++i) {
-            r.mont_[i] = t[i];
-        }
+        r.mont_ = {t0, t1, t2, t3};
         r.reduce_once();
         return r;
     }
 
-    Field square() const { return *this * *this; }
+    LIBVERIFY_INLINE Field square() const { return *this * *this; }
 
     // Exponent is public or secret alike: always square and multiply.
     Field pow(const Limbs& e) const {
@@ -313,11 +483,46 @@ public:
     }
 
 private:
+    // t += a * b, then one Montgomery reduction step (t /= 2^64 mod m).
+    LIBVERIFY_INLINE static void mul_step(uint64_t a0, uint64_t a1,
+                                                               uint64_t a2, uint64_t a3,
+                                                               uint64_t b, uint64_t& t0,
+                                                               uint64_t& t1, uint64_t& t2,
+                                                               uint64_t& t3) {
+        using detail::u128;
+        u128 x = static_cast<u128>(a0) * b + t0;
+        t0 = static_cast<uint64_t>(x);
+        x = static_cast<u128>(a1) * b + t1 + static_cast<uint64_t>(x >> 64);
+        t1 = static_cast<uint64_t>(x);
+        x = static_cast<u128>(a2) * b + t2 + static_cast<uint64_t>(x >> 64);
+        t2 = static_cast<uint64_t>(x);
+        x = static_cast<u128>(a3) * b + t3 + static_cast<uint64_t>(x >> 64);
+        t3 = static_cast<uint64_t>(x);
+        const uint64_t high = static_cast<uint64_t>(x >> 64);
+
+        const uint64_t m = t0 * kInv;
+        u128 y = static_cast<u128>(m) * kModulus[0] + t0;
+        y = static_cast<u128>(m) * kModulus[1] + t1 + static_cast<uint64_t>(y >> 64);
+        t0 = static_cast<uint64_t>(y);
+        y = static_cast<u128>(m) * kModulus[2] + t2 + static_cast<uint64_t>(y >> 64);
+        t1 = static_cast<uint64_t>(y);
+        y = static_cast<u128>(m) * kModulus[3] + t3 + static_cast<uint64_t>(y >> 64);
+        t2 = static_cast<uint64_t>(y);
+        t3 = high + static_cast<uint64_t>(y >> 64);
+    }
+
     // Subtracts the modulus once if the value is at or above it.
-    void reduce_once() {
-        Limbs d{};
-        uint64_t borrow = detail::limbs_sub(d, mont_, kModulus);
-        mont_ = select(borrow == 0, from_mont_limbs(mont_), from_mont_limbs(d)).mont_;
+    LIBVERIFY_INLINE void reduce_once() {
+        using detail::u128;
+        u128 d0 = static_cast<u128>(mont_[0]) - kModulus[0];
+        u128 d1 = static_cast<u128>(mont_[1]) - kModulus[1] - ((d0 >> 64) & 1);
+        u128 d2 = static_cast<u128>(mont_[2]) - kModulus[2] - ((d1 >> 64) & 1);
+        u128 d3 = static_cast<u128>(mont_[3]) - kModulus[3] - ((d2 >> 64) & 1);
+        uint64_t keep = detail::launder(0 - static_cast<uint64_t>((d3 >> 64) & 1));
+        mont_[0] = (mont_[0] & keep) | (static_cast<uint64_t>(d0) & ~keep);
+        mont_[1] = (mont_[1] & keep) | (static_cast<uint64_t>(d1) & ~keep);
+        mont_[2] = (mont_[2] & keep) | (static_cast<uint64_t>(d2) & ~keep);
+        mont_[3] = (mont_[3] & keep) | (static_cast<uint64_t>(d3) & ~keep);
     }
 
     // m << k for the largest k that still fits 256 bits.

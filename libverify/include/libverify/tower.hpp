@@ -23,16 +23,16 @@ struct Fq2 {
     static Fq2 zero() { return Fq2{Fq::zero(), Fq::zero()}; }
     static Fq2 one() { return Fq2{Fq::one(), Fq::zero()}; }
 
-    Fq2 operator+(const Fq2& o) const { return Fq2{c0 + o.c0, c1 + o.c1}; }
-    Fq2 operator-(const Fq2& o) const { return Fq2{c0 - o.c0, c1 - o.c1}; }
+    LIBVERIFY_INLINE Fq2 operator+(const Fq2& o) const { return Fq2{c0 + o.c0, c1 + o.c1}; }
+    LIBVERIFY_INLINE Fq2 operator-(const Fq2& o) const { return Fq2{c0 - o.c0, c1 - o.c1}; }
     Fq2 operator-() const { return Fq2{-c0, -c1}; }
-    Fq2 dbl() const { return Fq2{c0.dbl(), c1.dbl()}; }
+    LIBVERIFY_INLINE Fq2 dbl() const { return Fq2{c0.dbl(), c1.dbl()}; }
     Fq2& operator+=(const Fq2& o) { return *this = *this + o; }
     Fq2& operator-=(const Fq2& o) { return *this = *this - o; }
     Fq2& operator*=(const Fq2& o) { return *this = *this * o; }
 
     // Karatsuba: three base multiplications.
-    Fq2 operator*(const Fq2& o) const {
+    LIBVERIFY_INLINE Fq2 operator*(const Fq2& o) const {
         Fq v0 = c0 * o.c0;
         Fq v1 = c1 * o.c1;
         Fq cross = (c0 + c1) * (o.c0 + o.c1);
@@ -40,15 +40,15 @@ struct Fq2 {
     }
 
     // (a + bu)^2 = (a + b)(a - b) + 2ab u: two base multiplications.
-    Fq2 square() const {
+    LIBVERIFY_INLINE Fq2 square() const {
         Fq ab = c0 * c1;
         return Fq2{(c0 + c1) * (c0 - c1), ab.dbl()};
     }
 
-    Fq2 mul_fq(const Fq& s) const { return Fq2{c0 * s, c1 * s}; }
+    LIBVERIFY_INLINE Fq2 mul_fq(const Fq& s) const { return Fq2{c0 * s, c1 * s}; }
 
     // Multiplication by xi = 9 + u: (9a - b) + (a + 9b)u.
-    Fq2 mul_by_xi() const {
+    LIBVERIFY_INLINE Fq2 mul_by_xi() const {
         Fq a9 = c0.dbl().dbl().dbl() + c0;
         Fq b9 = c1.dbl().dbl().dbl() + c1;
         return Fq2{a9 - c1, c0 + b9};
@@ -63,8 +63,8 @@ struct Fq2 {
         return Fq2{c0 * norm_inv, -(c1 * norm_inv)};
     }
 
-    bool is_zero() const { return c0.is_zero() & c1.is_zero(); }
-    bool operator==(const Fq2& o) const { return (c0 == o.c0) & (c1 == o.c1); }
+    bool is_zero() const { return detail::ct_and(c0.is_zero(), c1.is_zero()); }
+    bool operator==(const Fq2& o) const { return detail::ct_and(c0 == o.c0, c1 == o.c1); }
     bool operator!=(const Fq2& o) const { return !(*this == o); }
 
     static Fq2 select(bool choose_b, const Fq2& a, const Fq2& b) {
@@ -130,8 +130,12 @@ struct Fq6 {
         return Fq6{t0 * norm_inv, t1 * norm_inv, t2 * norm_inv};
     }
 
-    bool is_zero() const { return c0.is_zero() & c1.is_zero() & c2.is_zero(); }
-    bool operator==(const Fq6& o) const { return (c0 == o.c0) & (c1 == o.c1) & (c2 == o.c2); }
+    bool is_zero() const {
+        return detail::ct_and(detail::ct_and(c0.is_zero(), c1.is_zero()), c2.is_zero());
+    }
+    bool operator==(const Fq6& o) const {
+        return detail::ct_and(detail::ct_and(c0 == o.c0, c1 == o.c1), c2 == o.c2);
+    }
     bool operator!=(const Fq6& o) const { return !(*this == o); }
 };
 
@@ -186,7 +190,7 @@ struct Fq12 {
     Fq12 pow_vartime(const uint64_t* exponent_limbs, size_t n_limbs) const;
 
     bool is_one() const { return *this == one(); }
-    bool operator==(const Fq12& o) const { return (c0 == o.c0) & (c1 == o.c1); }
+    bool operator==(const Fq12& o) const { return detail::ct_and(c0 == o.c0, c1 == o.c1); }
     bool operator!=(const Fq12& o) const { return !(*this == o); }
 };
 
@@ -203,7 +207,7 @@ inline bool fq2_sgn0(const Fq2& a) {
     bool sign0 = fq_is_odd(a.c0);
     bool zero0 = a.c0.is_zero();
     bool sign1 = fq_is_odd(a.c1);
-    return sign0 | (zero0 & sign1);
+    return detail::ct_or(sign0, detail::ct_and(zero0, sign1));
 }
 
 namespace tower_constants {
