@@ -9,8 +9,8 @@
 #include <sstream>
 #include <string>
 
-#include <nlohmann/json.hpp>
 #include <sodium.h>
+#include <nlohmann/json.hpp>
 
 #include "cli.hpp"
 #include "libverify/groth16.hpp"
@@ -109,12 +109,14 @@ bool valid_utf8(const std::string& text) {
 }
 
 void require_deposit(const State& state) {
-    if (!state.has_deposit) fail(ExitCode::tree, "no deposit recorded (run zkcredit register --deposit N)");
+    if (!state.has_deposit)
+        fail(ExitCode::tree, "no deposit recorded (run zkcredit register --deposit N)");
 }
 
 void require_synced(const State& state) {
     require_deposit(state);
-    if (!state.tree.synced) fail(ExitCode::tree, "the tree is not synced (run zkcredit sync --leaves ...)");
+    if (!state.tree.synced)
+        fail(ExitCode::tree, "the tree is not synced (run zkcredit sync --leaves ...)");
 }
 
 // Records a deployment from its challenge. The state belongs to one
@@ -196,8 +198,8 @@ enum class FetchResult { stored, none, bad };
 // GET <refunds>/<nullifier hex>: 200 with the voucher header, 404 without.
 FetchResult fetch_voucher(State& state, TicketRecord& ticket, long timeout, std::string& error) {
     zkclient::HttpRequest request;
-    request.url = zkclient::url_parse(state.deployment.refunds_url +
-                                      zkclient::fr_to_hex(ticket.nullifier));
+    request.url =
+        zkclient::url_parse(state.deployment.refunds_url + zkclient::fr_to_hex(ticket.nullifier));
     request.timeout_seconds = timeout;
     const zkclient::HttpResponse response = zkclient::http_send(request);
     if (response.status == 404) return FetchResult::none;
@@ -248,7 +250,8 @@ Balance balance_of(const State& state) {
 std::string int128_to_string(__int128 v) {
     if (v == 0) return "0";
     const bool negative = v < 0;
-    unsigned __int128 u = negative ? static_cast<unsigned __int128>(-v) : static_cast<unsigned __int128>(v);
+    unsigned __int128 u =
+        negative ? static_cast<unsigned __int128>(-v) : static_cast<unsigned __int128>(v);
     std::string digits;
     while (u != 0) {
         digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
@@ -297,7 +300,8 @@ void load_prover(const Options& options, Prover& prover) {
     s = zkclient::CreditWitnessGenerator::load(options.witness_dat_path, prover.witness);
     if (s != Status::ok) {
         fail(ExitCode::prover, "cannot load the witness generator data " +
-                                   options.witness_dat_path + " (" + libverify::status_name(s) + ")");
+                                   options.witness_dat_path + " (" + libverify::status_name(s) +
+                                   ")");
     }
 }
 
@@ -332,7 +336,8 @@ size_t recover_vouchers(State& state, const Options& options, bool only_unknown,
         try {
             result = fetch_voucher(state, t, options.timeout_seconds, error);
         } catch (const ClientError& e) {
-            if (!quiet) note(std::string("refund for ticket ") + std::to_string(t.index) + ": " + e.what());
+            if (!quiet)
+                note(std::string("refund for ticket ") + std::to_string(t.index) + ": " + e.what());
             ++left;
             continue;
         }
@@ -464,9 +469,10 @@ int cmd_sync(const Options& options) {
     }
     Fr root;
     zkclient::MerklePath path;
-    const Status s = zkclient::merkle_root_and_path(depth, leaves, index < leaves.size() ? index : 0,
-                                                    root, path);
-    if (s != Status::ok) fail(ExitCode::tree, std::string("cannot build the tree: ") + libverify::status_name(s));
+    const Status s = zkclient::merkle_root_and_path(depth, leaves,
+                                                    index < leaves.size() ? index : 0, root, path);
+    if (s != Status::ok)
+        fail(ExitCode::tree, std::string("cannot build the tree: ") + libverify::status_name(s));
     if (!(root == published_root)) {
         fail(ExitCode::tree, "the published root does not match the leaves (expected " +
                                  zkclient::fr_to_hex(root) + ")");
@@ -526,7 +532,8 @@ int cmd_request(const Options& options) {
 
     // Tickets whose answer was lost may hold the newest refund.
     bool unknown = false;
-    for (const TicketRecord& t : state.tickets) unknown = unknown || (may_have_voucher(t) && t.status == TicketStatus::sent);
+    for (const TicketRecord& t : state.tickets)
+        unknown = unknown || (may_have_voucher(t) && t.status == TicketStatus::sent);
     if (unknown) recover_vouchers(state, options, true, true, nullptr);
 
     const zkclient::DeploymentInfo& d = state.deployment;
@@ -539,9 +546,10 @@ int cmd_request(const Options& options) {
         const Balance b = balance_of(state);
         const __int128 needed = (static_cast<__int128>(index) + 1) * d.c_max;
         fail(ExitCode::insufficient,
-             "not enough credit: ticket " + std::to_string(index) + " needs (i + 1) * C_max = " +
-                 int128_to_string(needed) + " <= deposit + refunds = " +
-                 std::to_string(state.deposit) + " + " + std::to_string(refund_total) +
+             "not enough credit: ticket " + std::to_string(index) +
+                 " needs (i + 1) * C_max = " + int128_to_string(needed) +
+                 " <= deposit + refunds = " + std::to_string(state.deposit) + " + " +
+                 std::to_string(refund_total) +
                  (b.missing_vouchers ? "; try zkcredit refund --fetch" : ""));
     }
 
@@ -552,8 +560,8 @@ int cmd_request(const Options& options) {
     if (head != nullptr) {
         if (libverify::refund_decode(head->voucher, opening.voucher) != Status::ok ||
             zkclient::key_from_hex(head->voucher_key, packed, opening.key) != Status::ok) {
-            fail(ExitCode::state, "the stored voucher of ticket " + std::to_string(head->index) +
-                                      " is malformed");
+            fail(ExitCode::state,
+                 "the stored voucher of ticket " + std::to_string(head->index) + " is malformed");
         }
         opening.refund_total_prev = refund_total_prev;
         opening.salt_prev = head->salt;
@@ -565,7 +573,8 @@ int cmd_request(const Options& options) {
     uint8_t nonce[libverify::kNonceBytes];
     zkclient::random_nonce(nonce);
     Fr x;
-    if (zkclient::request_binding(options.method, url.target, options.body, nonce, x) != Status::ok) {
+    if (zkclient::request_binding(options.method, url.target, options.body, nonce, x) !=
+        Status::ok) {
         fail(ExitCode::usage, "the method or target is too long");
     }
     params.k = state.k;
@@ -581,8 +590,8 @@ int cmd_request(const Options& options) {
     zkclient::CreditInput input;
     const Status assembled = zkclient::credit_input_assemble(params, input);
     if (assembled != Status::ok) {
-        fail(ExitCode::state, std::string("cannot assemble the statement: ") +
-                                  libverify::status_name(assembled));
+        fail(ExitCode::state,
+             std::string("cannot assemble the statement: ") + libverify::status_name(assembled));
     }
 
     // Ticket `index` is taken, durably, before anything about it leaves
@@ -617,7 +626,8 @@ int cmd_request(const Options& options) {
         const Status p = zkclient::groth16_prove(prover.key, witness, proof, public_inputs);
         zkclient::wipe(witness);
         if (p != Status::ok) {
-            fail(ExitCode::prover, std::string("proving failed (") + libverify::status_name(p) + ")");
+            fail(ExitCode::prover,
+                 std::string("proving failed (") + libverify::status_name(p) + ")");
         }
     } catch (...) {
         std::cerr << std::endl;
@@ -643,7 +653,8 @@ int cmd_request(const Options& options) {
             if (v != Status::ok) {
                 std::cerr << std::endl;
                 fail(ExitCode::prover, std::string("the proof does not verify under ") +
-                                           options.vk_path + " (" + libverify::status_name(v) + ")");
+                                           options.vk_path + " (" + libverify::status_name(v) +
+                                           ")");
             }
         }
     }
@@ -693,7 +704,8 @@ int cmd_request(const Options& options) {
         } else {
             zkclient::state_save(options.state_path, state);
             try {
-                if (fetch_voucher(state, ticket, options.timeout_seconds, error) == FetchResult::bad) {
+                if (fetch_voucher(state, ticket, options.timeout_seconds, error) ==
+                    FetchResult::bad) {
                     note(error + " (zkcredit refund --fetch retries)");
                 }
             } catch (const ClientError& e) {
@@ -713,9 +725,9 @@ int cmd_request(const Options& options) {
         if (valid_utf8(response.body)) {
             out["body"] = response.body;
         } else {
-            std::string b64(sodium_base64_encoded_len(response.body.size(),
-                                                      sodium_base64_VARIANT_ORIGINAL),
-                            '\0');
+            std::string b64(
+                sodium_base64_encoded_len(response.body.size(), sodium_base64_VARIANT_ORIGINAL),
+                '\0');
             sodium_bin2base64(b64.data(), b64.size(),
                               reinterpret_cast<const unsigned char*>(response.body.data()),
                               response.body.size(), sodium_base64_VARIANT_ORIGINAL);
@@ -742,9 +754,8 @@ int cmd_refund(const Options& options) {
     size_t remaining = 0;
     const size_t stored = recover_vouchers(state, options, false, options.json, &remaining);
     if (options.json) {
-        print_json({{"fetched", stored},
-                    {"missing", remaining},
-                    {"refund_total", state.refund_total()}});
+        print_json(
+            {{"fetched", stored}, {"missing", remaining}, {"refund_total", state.refund_total()}});
     } else {
         std::cout << "fetched " << stored << " voucher(s); " << remaining
                   << " ticket(s) without one; refund total " << state.refund_total() << "\n";
@@ -773,13 +784,11 @@ int cmd_status(const Options& options) {
     out["deposit"] = state.has_deposit ? json(state.deposit) : json(nullptr);
     out["balance"] = state.has_deposit ? balance_json(balance_of(state)) : json(nullptr);
     const zkclient::DeploymentInfo& d = state.deployment;
-    out["deployment"] = d.known ? json{{"realm", d.realm},
-                                       {"scope", zkclient::fr_to_dec(d.scope)},
-                                       {"c_max", d.c_max},
-                                       {"key", d.key},
-                                       {"origin", d.origin},
-                                       {"refunds_url", d.refunds_url}}
-                                : json(nullptr);
+    out["deployment"] = d.known
+                            ? json{{"realm", d.realm},   {"scope", zkclient::fr_to_dec(d.scope)},
+                                   {"c_max", d.c_max},   {"key", d.key},
+                                   {"origin", d.origin}, {"refunds_url", d.refunds_url}}
+                            : json(nullptr);
     out["tree"] = state.tree.synced ? json{{"root", zkclient::fr_to_hex(state.tree.root)},
                                            {"leaf_index", state.tree.leaf_index},
                                            {"leaf_count", state.tree.leaf_count},

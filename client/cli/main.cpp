@@ -177,7 +177,8 @@ int run(int argc, char** argv) {
         options.url = positional[0];
         if (options.method.empty()) options.method = options.has_body ? "POST" : "GET";
         for (char c : options.method) {
-            if (!(c >= 'A' && c <= 'Z') && c != '-' && c != '_') usage("bad method " + options.method);
+            if (!(c >= 'A' && c <= 'Z') && c != '-' && c != '_')
+                usage("bad method " + options.method);
         }
         for (const std::string& h : options.headers) {
             const size_t colon = h.find(':');

@@ -28,8 +28,8 @@ bool has_control_or_space(std::string_view text) {
 std::string trim(std::string_view text) {
     size_t begin = 0, end = text.size();
     while (begin < end && (text[begin] == ' ' || text[begin] == '\t')) ++begin;
-    while (end > begin && (text[end - 1] == ' ' || text[end - 1] == '\t' ||
-                           text[end - 1] == '\r' || text[end - 1] == '\n')) {
+    while (end > begin && (text[end - 1] == ' ' || text[end - 1] == '\t' || text[end - 1] == '\r' ||
+                           text[end - 1] == '\n')) {
         --end;
     }
     return std::string(text.substr(begin, end - begin));
@@ -117,9 +117,9 @@ Url url_parse(std::string_view text) {
         return bad("only http:// and https:// are supported");
     }
     const size_t authority_end = text.find_first_of("/?#", scheme_end);
-    const std::string_view authority =
-        text.substr(scheme_end, authority_end == std::string_view::npos ? std::string_view::npos
-                                                                        : authority_end - scheme_end);
+    const std::string_view authority = text.substr(
+        scheme_end, authority_end == std::string_view::npos ? std::string_view::npos
+                                                            : authority_end - scheme_end);
     if (authority.empty()) return bad("no host");
     if (authority.find('@') != std::string_view::npos) return bad("credentials in the URL");
     Url url;
@@ -204,8 +204,8 @@ HttpResponse http_send(const HttpRequest& request) {
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
     const CURLcode rc = curl_easy_perform(c);
     if (rc != CURLE_OK) {
-        network_error(std::string(request.method) + " " + request.url.origin +
-                      request.url.target + ": " + (error[0] ? error : curl_easy_strerror(rc)));
+        network_error(std::string(request.method) + " " + request.url.origin + request.url.target +
+                      ": " + (error[0] ? error : curl_easy_strerror(rc)));
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &ex.response.status);
     return std::move(ex.response);

@@ -18,8 +18,8 @@ Fr hash_pair(const Fr& left, const Fr& right) {
 
 // One pass up the tree, keeping only the current level: a list of a million
 // leaves needs a million hashes but never more than one level in memory.
-Status walk(uint32_t depth, const std::vector<Fr>& leaves, uint64_t index, bool want_path,
-            Fr& root, MerklePath& path) noexcept {
+Status walk(uint32_t depth, const std::vector<Fr>& leaves, uint64_t index, bool want_path, Fr& root,
+            MerklePath& path) noexcept {
     if (depth == 0 || depth > kMaxTreeDepth) return Status::bad_length;
     const uint64_t capacity = uint64_t{1} << depth;
     if (leaves.size() > capacity || (want_path && index >= capacity)) return Status::bad_length;
@@ -58,8 +58,8 @@ Status merkle_root(uint32_t depth, const std::vector<Fr>& leaves, Fr& root) noex
     return walk(depth, leaves, 0, false, root, unused);
 }
 
-Status merkle_root_and_path(uint32_t depth, const std::vector<Fr>& leaves, uint64_t index,
-                            Fr& root, MerklePath& path) noexcept {
+Status merkle_root_and_path(uint32_t depth, const std::vector<Fr>& leaves, uint64_t index, Fr& root,
+                            MerklePath& path) noexcept {
     return walk(depth, leaves, index, true, root, path);
 }
 

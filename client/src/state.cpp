@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include <nlohmann/json.hpp>
 #include <sodium.h>
+#include <nlohmann/json.hpp>
 
 #include "libverify/decimal.hpp"
 
@@ -103,11 +103,16 @@ void write_temporary(const std::string& tmp, const std::string& text) {
 
 const char* ticket_status_name(TicketStatus status) noexcept {
     switch (status) {
-        case TicketStatus::reserved: return "reserved";
-        case TicketStatus::sent: return "sent";
-        case TicketStatus::served: return "served";
-        case TicketStatus::refused: return "refused";
-        case TicketStatus::spent: return "spent";
+        case TicketStatus::reserved:
+            return "reserved";
+        case TicketStatus::sent:
+            return "sent";
+        case TicketStatus::served:
+            return "served";
+        case TicketStatus::refused:
+            return "refused";
+        case TicketStatus::spent:
+            return "spent";
     }
     return "reserved";
 }
@@ -146,9 +151,12 @@ std::string state_to_json(const State& state) {
     doc["deposit"] = state.has_deposit ? json(state.deposit) : json(nullptr);
     const DeploymentInfo& d = state.deployment;
     if (d.known) {
-        doc["deployment"] = {{"realm", d.realm},         {"scope", fr_to_dec(d.scope)},
-                             {"c_max", d.c_max},         {"key", d.key},
-                             {"keys", d.keys},           {"origin", d.origin},
+        doc["deployment"] = {{"realm", d.realm},
+                             {"scope", fr_to_dec(d.scope)},
+                             {"c_max", d.c_max},
+                             {"key", d.key},
+                             {"keys", d.keys},
+                             {"origin", d.origin},
                              {"refunds_url", d.refunds_url}};
     } else {
         doc["deployment"] = nullptr;
@@ -157,9 +165,12 @@ std::string state_to_json(const State& state) {
     if (t.synced) {
         json path = json::array();
         for (const Fr& e : t.path) path.push_back(fr_to_hex(e));
-        doc["tree"] = {{"depth", t.depth},           {"root", fr_to_hex(t.root)},
-                       {"leaf_index", t.leaf_index}, {"leaf_count", t.leaf_count},
-                       {"path", path},               {"source", t.source}};
+        doc["tree"] = {{"depth", t.depth},
+                       {"root", fr_to_hex(t.root)},
+                       {"leaf_index", t.leaf_index},
+                       {"leaf_count", t.leaf_count},
+                       {"path", path},
+                       {"source", t.source}};
     } else {
         doc["tree"] = nullptr;
     }
@@ -263,8 +274,7 @@ StateLock::StateLock(const std::string& state_path, bool wait) {
         ::close(fd_);
         fd_ = -1;
         if (saved == EWOULDBLOCK) {
-            throw ClientError(ExitCode::locked,
-                              "another zkcredit process is using " + state_path);
+            throw ClientError(ExitCode::locked, "another zkcredit process is using " + state_path);
         }
         errno = saved;
         fail_errno("cannot lock", lock_path);

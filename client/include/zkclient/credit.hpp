@@ -25,8 +25,8 @@ using libverify::Status;
 Fr random_field_element() noexcept;
 void random_nonce(uint8_t out[libverify::kNonceBytes]) noexcept;
 
-Fr identity_of(const Fr& k) noexcept;                   // ID = H(k)
-Fr leaf_of(const Fr& k, uint64_t deposit) noexcept;     // L = H(H(k), D)
+Fr identity_of(const Fr& k) noexcept;                                           // ID = H(k)
+Fr leaf_of(const Fr& k, uint64_t deposit) noexcept;                             // L = H(H(k), D)
 Fr commitment_of(const Fr& k, uint64_t refund_total, const Fr& salt) noexcept;  // H(k, R, salt)
 
 struct Ticket {
@@ -63,7 +63,8 @@ Status challenge_parse(std::string_view header, Challenge& out) noexcept;
 // Packed Baby Jubjub key as 64 lower-case hex digits, and back (with the
 // curve and subgroup checks).
 std::string key_to_hex(const std::array<uint8_t, libverify::kBabyJubPackedBytes>& packed);
-Status key_from_hex(std::string_view hex, std::array<uint8_t, libverify::kBabyJubPackedBytes>& packed,
+Status key_from_hex(std::string_view hex,
+                    std::array<uint8_t, libverify::kBabyJubPackedBytes>& packed,
                     BabyJubAffine& key) noexcept;
 
 // A voucher as received in ZKCredit-Refund, decoded and checked against

@@ -38,13 +38,13 @@ struct TicketRecord {
     uint64_t refund_total = 0;
     Fr salt;
     TicketStatus status = TicketStatus::reserved;
-    long http_status = 0;      // 0 until an answer arrived
+    long http_status = 0;  // 0 until an answer arrived
     std::string method;
     std::string url;
     bool has_voucher = false;  // a verified voucher on c_new is stored
     std::string voucher;       // ZKCredit-Refund value
     uint64_t refund = 0;
-    std::string voucher_key;   // packed key (hex) that signed it
+    std::string voucher_key;  // packed key (hex) that signed it
 };
 
 struct DeploymentInfo {

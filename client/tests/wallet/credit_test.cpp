@@ -36,10 +36,10 @@ TEST(Solvency, IsTheStatementsInequalityWithoutWrapping) {
 TEST(Challenge, ParsesTheGatewaysHeader) {
     const std::string key = packed_key_hex();
     Challenge c;
-    ASSERT_EQ(challenge_parse("ZKCredit realm=\"zkcredit\", scope=\"77\", c_max=\"1000\", key=\"" +
-                                  key + "\"",
-                              c),
-              Status::ok);
+    ASSERT_EQ(
+        challenge_parse(
+            "ZKCredit realm=\"zkcredit\", scope=\"77\", c_max=\"1000\", key=\"" + key + "\"", c),
+        Status::ok);
     EXPECT_EQ(c.realm, "zkcredit");
     EXPECT_TRUE(c.scope == Fr::from_u64(77));
     EXPECT_EQ(c.c_max, 1000u);
@@ -59,25 +59,29 @@ TEST(Challenge, RefusesMalformedOrOutOfRange) {
     Challenge c;
     EXPECT_EQ(challenge_parse("Bearer realm=\"x\"", c), Status::bad_encoding);
     EXPECT_EQ(challenge_parse("ZKCredit realm=\"x\", scope=\"1\"" + tail, c), Status::bad_encoding);
-    EXPECT_EQ(challenge_parse("ZKCredit realm=\"x\", scope=\"1\", scope=\"2\", c_max=\"1\"" + tail, c),
-              Status::bad_encoding);
+    EXPECT_EQ(
+        challenge_parse("ZKCredit realm=\"x\", scope=\"1\", scope=\"2\", c_max=\"1\"" + tail, c),
+        Status::bad_encoding);
     EXPECT_EQ(challenge_parse("ZKCredit realm=\"x\", scope=1, c_max=\"1\"" + tail, c),
               Status::bad_encoding);
     EXPECT_EQ(challenge_parse("ZKCredit realm=\"x\", scope=\"01\", c_max=\"1\"" + tail, c),
               Status::bad_encoding);
     EXPECT_EQ(challenge_parse("ZKCredit realm=\"x\", scope=\"1\", c_max=\"0\"" + tail, c),
               Status::input_out_of_range);
-    EXPECT_EQ(challenge_parse("ZKCredit realm=\"x\", scope=\"1\", c_max=\"18446744073709551616\"" +
-                                  tail, c),
-              Status::input_out_of_range);
     EXPECT_EQ(challenge_parse(
-                  "ZKCredit realm=\"x\", scope=\"21888242871839275222246405745257275088548364400416034343698204186575808495617\", c_max=\"1\"" +
-                      tail, c),
+                  "ZKCredit realm=\"x\", scope=\"1\", c_max=\"18446744073709551616\"" + tail, c),
+              Status::input_out_of_range);
+    EXPECT_EQ(challenge_parse("ZKCredit realm=\"x\", "
+                              "scope="
+                              "\"218882428718392752222464057452572750885483644004160343436982041865"
+                              "75808495617\", c_max=\"1\"" +
+                                  tail,
+                              c),
               Status::input_out_of_range);
     std::string bad_key = key;
     bad_key[0] = 'g';
-    EXPECT_EQ(challenge_parse("ZKCredit realm=\"x\", scope=\"1\", c_max=\"1\", key=\"" + bad_key +
-                                  "\"", c),
+    EXPECT_EQ(challenge_parse(
+                  "ZKCredit realm=\"x\", scope=\"1\", c_max=\"1\", key=\"" + bad_key + "\"", c),
               Status::bad_encoding);
 }
 
@@ -89,9 +93,10 @@ CreditParameters genesis_parameters() {
     p.scope = Fr::from_u64(1);
     p.c_max = 10;
     Challenge c;
-    EXPECT_EQ(challenge_parse("ZKCredit realm=\"x\", scope=\"1\", c_max=\"1\", key=\"" +
-                                  packed_key_hex() + "\"", c),
-              Status::ok);
+    EXPECT_EQ(
+        challenge_parse(
+            "ZKCredit realm=\"x\", scope=\"1\", c_max=\"1\", key=\"" + packed_key_hex() + "\"", c),
+        Status::ok);
     p.key = c.key;
     return p;
 }

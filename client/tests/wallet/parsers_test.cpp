@@ -22,8 +22,8 @@ TEST(Url, KeepsTheTargetVerbatim) {
 }
 
 TEST(Url, RefusesWhatCannotBeSentExactly) {
-    for (const char* bad : {"ftp://h/x", "h/x", "http:///x", "http://h/a b", "http://u:p@h/",
-                            "http://h/\x01"}) {
+    for (const char* bad :
+         {"ftp://h/x", "h/x", "http:///x", "http://h/a b", "http://u:p@h/", "http://h/\x01"}) {
         try {
             url_parse(bad);
             ADD_FAILURE() << bad;

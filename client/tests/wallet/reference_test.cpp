@@ -32,7 +32,7 @@ const json& reference() {
     return doc;
 }
 
-#define REQUIRE_REFERENCE()                                                  \
+#define REQUIRE_REFERENCE() \
     if (reference().is_null()) GTEST_SKIP() << "ZKC_WALLET_REFERENCE unset"
 
 Fr hex_fr(const json& v) {
@@ -69,9 +69,9 @@ TEST(Reference, MerkleRootsAndPaths) {
         for (const json& p : t.at("paths")) {
             Fr path_root;
             MerklePath path;
-            ASSERT_EQ(merkle_root_and_path(depth, leaves, p.at("index").get<uint64_t>(), path_root,
-                                           path),
-                      Status::ok);
+            ASSERT_EQ(
+                merkle_root_and_path(depth, leaves, p.at("index").get<uint64_t>(), path_root, path),
+                Status::ok);
             EXPECT_TRUE(path_root == root);
             ASSERT_EQ(path.elements.size(), depth);
             for (uint32_t h = 0; h < depth; ++h) {
@@ -87,9 +87,10 @@ TEST(Reference, RequestBindings) {
     for (const json& b : reference().at("bindings")) {
         const std::vector<uint8_t> nonce = unhex(b.at("nonce").get<std::string>());
         Fr x;
-        ASSERT_EQ(request_binding(b.at("method").get<std::string>(), b.at("target").get<std::string>(),
-                                  b.at("body").get<std::string>(), nonce.data(), x),
-                  Status::ok);
+        ASSERT_EQ(
+            request_binding(b.at("method").get<std::string>(), b.at("target").get<std::string>(),
+                            b.at("body").get<std::string>(), nonce.data(), x),
+            Status::ok);
         EXPECT_EQ(fr_to_hex(x), b.at("x").get<std::string>());
     }
 }
@@ -101,7 +102,8 @@ TEST(Reference, IdentitiesTicketsCommitments) {
         const uint64_t deposit = dec_u64(c.at("deposit"));
         EXPECT_EQ(fr_to_dec(identity_of(k)), c.at("id").get<std::string>());
         EXPECT_EQ(fr_to_hex(leaf_of(k, deposit)), c.at("leaf").get<std::string>());
-        const Ticket t = ticket_of(k, Fr::from_u64(77), static_cast<uint32_t>(dec_u64(c.at("ticket"))));
+        const Ticket t =
+            ticket_of(k, Fr::from_u64(77), static_cast<uint32_t>(dec_u64(c.at("ticket"))));
         EXPECT_EQ(fr_to_hex(t.nullifier), c.at("nullifier").get<std::string>());
         EXPECT_EQ(fr_to_dec(signal_of(k, t.secret, dec_fr(c.at("x")))),
                   c.at("signal").get<std::string>());
@@ -124,8 +126,9 @@ TEST(Reference, VouchersAcceptedOnlyForTheirCommitment) {
     EXPECT_EQ(refund.amount, 123u);
     EXPECT_EQ(voucher_accept(v.at("other_c").get<std::string>(), key, scope, c_new, refund),
               Status::invalid_signature);
-    EXPECT_EQ(voucher_accept(v.at("valid").get<std::string>(), key, scope + Fr::one(), c_new, refund),
-              Status::invalid_signature);
+    EXPECT_EQ(
+        voucher_accept(v.at("valid").get<std::string>(), key, scope + Fr::one(), c_new, refund),
+        Status::invalid_signature);
     std::string tampered = v.at("valid").get<std::string>();
     tampered[5] = tampered[5] == 'A' ? 'B' : 'A';  // inside the amount
     EXPECT_NE(voucher_accept(tampered, key, scope, c_new, refund), Status::ok);

@@ -66,7 +66,9 @@ State sample_state() {
         t.c_new = Fr::from_u64(200 + i);
         t.refund_total = 10 * i;
         t.salt = Fr::from_u64(300 + i);
-        t.status = i == 0 ? TicketStatus::served : i == 1 ? TicketStatus::sent : TicketStatus::reserved;
+        t.status = i == 0   ? TicketStatus::served
+                   : i == 1 ? TicketStatus::sent
+                            : TicketStatus::reserved;
         t.http_status = i == 0 ? 200 : 0;
         t.method = "POST";
         t.url = "http://127.0.0.1:1/v1/x?y=1";
@@ -92,11 +94,15 @@ TEST_F(StateFileTest, RoundTripsExactly) {
 
 TEST_F(StateFileTest, MalformedFilesAreStateErrors) {
     std::string text = state_to_json(sample_state());
-    for (const std::string& bad :
-         {std::string("{"), std::string("[]"), std::string("{\"version\":2}"),
-          text.substr(0, text.size() / 2),
-          // a ticket at or above next_ticket would be reused
-          [&] { std::string t = text; t.replace(t.find("\"next_ticket\": 3"), 16, "\"next_ticket\": 2"); return t; }()}) {
+    for (const std::string& bad : {std::string("{"), std::string("[]"),
+                                   std::string("{\"version\":2}"), text.substr(0, text.size() / 2),
+                                   // a ticket at or above next_ticket would be reused
+                                   [&] {
+                                       std::string t = text;
+                                       t.replace(t.find("\"next_ticket\": 3"), 16,
+                                                 "\"next_ticket\": 2");
+                                       return t;
+                                   }()}) {
         try {
             state_from_json(bad);
             ADD_FAILURE() << bad.substr(0, 80);
@@ -200,9 +206,17 @@ TEST(Head, TakesTheLargestTotalThenTheNewest) {
     EXPECT_EQ(s.head(), nullptr);
     EXPECT_EQ(s.refund_total(), 0u);
     TicketRecord a, b, c;
-    a.index = 0; a.has_voucher = true; a.refund_total = 0; a.refund = 750;
-    b.index = 1; b.has_voucher = true; b.refund_total = 750; b.refund = 0;
-    c.index = 2; c.has_voucher = false; c.refund_total = 750;
+    a.index = 0;
+    a.has_voucher = true;
+    a.refund_total = 0;
+    a.refund = 750;
+    b.index = 1;
+    b.has_voucher = true;
+    b.refund_total = 750;
+    b.refund = 0;
+    c.index = 2;
+    c.has_voucher = false;
+    c.refund_total = 750;
     s.tickets = {a, b, c};
     s.next_ticket = 3;
     ASSERT_NE(s.head(), nullptr);
