@@ -90,7 +90,7 @@ void BM_FullProve(benchmark::State& state) {
     state.counters["wires"] = static_cast<double>(f.key.n_vars());
     state.counters["domain"] = f.key.domain_size();
 }
-BENCHMARK(BM_FullProve)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_FullProve)->Unit(benchmark::kMillisecond);
 
 void BM_ProveFromWitness(benchmark::State& state) {
     REQUIRE_FIXTURE(state);
@@ -105,7 +105,7 @@ void BM_ProveFromWitness(benchmark::State& state) {
         benchmark::DoNotOptimize(proof);
     }
 }
-BENCHMARK(BM_ProveFromWitness)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_ProveFromWitness)->Unit(benchmark::kMillisecond);
 
 void BM_Witness(benchmark::State& state) {
     REQUIRE_FIXTURE(state);

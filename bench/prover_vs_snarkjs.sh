@@ -16,7 +16,7 @@ if [[ ! -f "$inputs" ]]; then
 fi
 
 ours=$(ZKC_CLIENT_INPUTS="$inputs" "$build/bench/bench_prover" \
-    --benchmark_filter='BM_FullProve$' --benchmark_min_time=0 \
+    --benchmark_filter='BM_FullProve$' --benchmark_min_time=0.001 \
     --benchmark_repetitions="$runs" --benchmark_report_aggregates_only=true \
     --benchmark_format=json | node -e '
         const r = JSON.parse(require("fs").readFileSync(0, "utf8"));

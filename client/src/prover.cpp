@@ -15,6 +15,16 @@ using libverify::G2Affine;
 
 namespace prover_steps {
 
+namespace {
+
+void wipe_fast(std::vector<fast::Fr>& v) {
+    if (!v.empty()) {
+        sodium_memzero(v.data(), v.size() * sizeof(fast::Fr));
+    }
+}
+
+}  // namespace
+
 Fr root_of_unity(uint32_t k) {
     // 5 is the smallest quadratic non-residue mod r; r - 1 = 2^28 t.
     constexpr Limbs kOddPart = {0x9b9709143e1f593fULL, 0x181585d2833e8487ULL,
@@ -28,24 +38,24 @@ Fr root_of_unity(uint32_t k) {
 
 FftDomain::FftDomain(uint32_t power) : power_(power) {
     size_t half = size() / 2;
-    Fr w = root_of_unity(power);
-    Fr w_inv = w.inverse();
+    fast::Fr w(root_of_unity(power));
+    fast::Fr w_inv(root_of_unity(power).inverse());
     twiddles_.resize(std::max<size_t>(half, 1));
     inverse_twiddles_.resize(twiddles_.size());
-    twiddles_[0] = Fr::one();
-    inverse_twiddles_[0] = Fr::one();
+    twiddles_[0] = fast::Fr::one();
+    inverse_twiddles_[0] = fast::Fr::one();
     for (size_t i = 1; i < half; ++i) {
         twiddles_[i] = twiddles_[i - 1] * w;
         inverse_twiddles_[i] = inverse_twiddles_[i - 1] * w_inv;
     }
-    size_inverse_ = Fr::from_u64(size()).inverse();
+    size_inverse_ = fast::Fr(Fr::from_u64(size()).inverse());
     // ffjavascript's shift is nqr^2 = 25 at the top of the 2-adic tower.
     coset_shift_ = power < 28 ? root_of_unity(power + 1) : Fr::from_u64(25);
 }
 
 // Iterative Cooley-Tukey: bit-reversal permutation, then butterflies with
 // stride-indexed twiddles from the one table of w^i.
-void FftDomain::transform(Fr* values, const std::vector<Fr>& twiddles) const {
+void FftDomain::transform(fast::Fr* values, const std::vector<fast::Fr>& twiddles) const {
     size_t n = size();
     for (size_t i = 1, j = 0; i < n; ++i) {
         size_t bit = n >> 1;
@@ -61,10 +71,10 @@ void FftDomain::transform(Fr* values, const std::vector<Fr>& twiddles) const {
         size_t half = len / 2;
         size_t stride = n / len;
         for (size_t start = 0; start < n; start += len) {
-            Fr* lo = values + start;
-            Fr* hi = lo + half;
+            fast::Fr* lo = values + start;
+            fast::Fr* hi = lo + half;
             for (size_t k = 0; k < half; ++k) {
-                Fr t = hi[k] * twiddles[k * stride];
+                fast::Fr t = hi[k] * twiddles[k * stride];
                 hi[k] = lo[k] - t;
                 lo[k] = lo[k] + t;
             }
@@ -72,50 +82,92 @@ void FftDomain::transform(Fr* values, const std::vector<Fr>& twiddles) const {
     }
 }
 
-void FftDomain::fft(Fr* values) const { transform(values, twiddles_); }
+void FftDomain::fft(fast::Fr* values) const { transform(values, twiddles_); }
 
-void FftDomain::ifft(Fr* values) const {
+void FftDomain::ifft(fast::Fr* values) const {
     transform(values, inverse_twiddles_);
     for (size_t i = 0; i < size(); ++i) {
         values[i] = values[i] * size_inverse_;
     }
 }
 
+namespace {
+
+std::vector<fast::Fr> to_fast(const std::vector<Fr>& v) {
+    std::vector<fast::Fr> out(v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+        out[i] = fast::Fr(v[i]);
+    }
+    return out;
+}
+
+void from_fast(const std::vector<fast::Fr>& v, Fr* out) {
+    for (size_t i = 0; i < v.size(); ++i) {
+        out[i] = v[i].slow();
+    }
+}
+
+}  // namespace
+
+void FftDomain::fft(Fr* values) const {
+    std::vector<fast::Fr> v = to_fast(std::vector<Fr>(values, values + size()));
+    fft(v.data());
+    from_fast(v, values);
+}
+
+void FftDomain::ifft(Fr* values) const {
+    std::vector<fast::Fr> v = to_fast(std::vector<Fr>(values, values + size()));
+    ifft(v.data());
+    from_fast(v, values);
+}
+
 void evaluate_abc(const ProvingKey& key, const std::vector<Fr>& witness, std::vector<Fr>& a,
                   std::vector<Fr>& b, std::vector<Fr>& c) {
     size_t n = key.domain_size();
-    a.assign(n, Fr::zero());
-    b.assign(n, Fr::zero());
-    c.resize(n);
+    std::vector<fast::Fr> fa(n), fb(n);
     for (const QapCoefficient& q : key.coefficients()) {
-        std::vector<Fr>& out = q.matrix == 0 ? a : b;
-        out[q.constraint] += q.value * witness[q.signal];
+        std::vector<fast::Fr>& out = q.matrix == 0 ? fa : fb;
+        out[q.constraint] += fast::Fr(q.value) * fast::Fr(witness[q.signal]);
     }
+    a.resize(n);
+    b.resize(n);
+    c.resize(n);
     for (size_t i = 0; i < n; ++i) {
-        c[i] = a[i] * b[i];
+        a[i] = fa[i].slow();
+        b[i] = fb[i].slow();
+        c[i] = (fa[i] * fb[i]).slow();
     }
+    wipe_fast(fa);
+    wipe_fast(fb);
 }
 
 std::vector<Fr> compute_h(const FftDomain& domain, std::vector<Fr>& a, std::vector<Fr>& b,
                           std::vector<Fr>& c) {
     size_t n = domain.size();
     // The shift powers are shared by the three polynomials.
-    std::vector<Fr> shift_powers(n);
-    Fr power = Fr::one();
+    std::vector<fast::Fr> shift_powers(n);
+    fast::Fr shift(domain.coset_shift());
+    fast::Fr power = fast::Fr::one();
     for (size_t i = 0; i < n; ++i) {
         shift_powers[i] = power;
-        power = power * domain.coset_shift();
+        power = power * shift;
     }
-    for (std::vector<Fr>* poly : {&a, &b, &c}) {
-        domain.ifft(poly->data());
+    std::vector<fast::Fr> odd[3];
+    std::vector<Fr>* polys[3] = {&a, &b, &c};
+    for (int p = 0; p < 3; ++p) {
+        odd[p] = to_fast(*polys[p]);
+        domain.ifft(odd[p].data());
         for (size_t i = 0; i < n; ++i) {
-            (*poly)[i] = (*poly)[i] * shift_powers[i];
+            odd[p][i] = odd[p][i] * shift_powers[i];
         }
-        domain.fft(poly->data());
+        domain.fft(odd[p].data());
     }
     std::vector<Fr> h(n);
     for (size_t i = 0; i < n; ++i) {
-        h[i] = a[i] * b[i] - c[i];
+        h[i] = (odd[0][i] * odd[1][i] - odd[2][i]).slow();
+    }
+    for (auto& v : odd) {
+        wipe_fast(v);
     }
     return h;
 }
@@ -149,16 +201,23 @@ void signed_digits(const Limbs& k, unsigned c, size_t n_windows, int32_t* out) {
     }
 }
 
+// Additions per batch: a quarter of the buckets, so that few points find
+// their bucket already taken in the current batch, at most 1024.
+size_t batch_size(size_t n_buckets) { return std::min<size_t>(1024, std::max<size_t>(n_buckets / 4, 16)); }
+
 // Window width minimising the estimated field multiplications: per window,
-// n batched affine additions (about 6 each) plus the bucket reduction, two
-// Jacobian additions (about 14 each) per bucket.
+// n batched affine additions (6 each plus a share of the batch's inversion,
+// about 400) and the bucket reduction, two Jacobian additions (about 14
+// each) per bucket.
 unsigned window_bits(size_t n) {
     unsigned best = 2;
     double best_cost = 1e300;
     for (unsigned c = 2; c <= 16; ++c) {
         double windows = static_cast<double>(254 / c + 2);
-        double buckets = static_cast<double>(1u << (c - 1));
-        double cost = windows * (6.0 * static_cast<double>(n) + 28.0 * buckets);
+        size_t n_buckets = size_t{1} << (c - 1);
+        double per_add = 6.0 + 400.0 / static_cast<double>(batch_size(n_buckets));
+        double cost = windows * (per_add * static_cast<double>(n) +
+                                 28.0 * static_cast<double>(n_buckets));
         if (cost < best_cost) {
             best_cost = cost;
             best = c;
@@ -170,24 +229,23 @@ unsigned window_bits(size_t n) {
 // Bucket accumulation with affine buckets: additions are collected in
 // batches in which every bucket occurs at most once, so that all their
 // slopes share one field inversion (Montgomery's trick). An addition costs
-// about 6 multiplications instead of 11 for a mixed Jacobian one.
+// about 6 multiplications instead of 11 for a mixed Jacobian one. A point
+// whose bucket is already in the batch waits for the next one.
 template <class Curve>
 class AffineBuckets {
 public:
     using F = typename Curve::Base;
     using Affine = libverify::AffinePoint<Curve>;
-    static constexpr size_t kBatch = 1024;
 
     explicit AffineBuckets(size_t n_buckets)
-        : buckets_(n_buckets), batch_stamp_(n_buckets, 0) {
-        pending_.reserve(kBatch);
-        denominators_.resize(kBatch);
-        prefix_.resize(kBatch);
+        : batch_(batch_size(n_buckets)), buckets_(n_buckets), batch_stamp_(n_buckets, 0) {
+        pending_.reserve(batch_);
+        deferred_.reserve(batch_);
+        denominators_.resize(batch_);
+        prefix_.resize(batch_);
     }
 
-    void reset() {
-        std::fill(buckets_.begin(), buckets_.end(), Affine::identity());
-    }
+    void reset() { std::fill(buckets_.begin(), buckets_.end(), Affine::identity()); }
 
     // Queues bucket[index] += p (p not the identity).
     void add(uint32_t index, const Affine& p) {
@@ -197,7 +255,7 @@ public:
         }
         batch_stamp_[index] = stamp_;
         pending_.push_back({index, p});
-        if (pending_.size() == kBatch) {
+        if (pending_.size() == batch_) {
             flush();
         }
     }
@@ -206,11 +264,6 @@ public:
     void finish() {
         while (!pending_.empty() || !deferred_.empty()) {
             flush();
-            std::vector<Entry> retry;
-            retry.swap(deferred_);
-            for (const Entry& e : retry) {
-                add(e.index, e.point);
-            }
         }
     }
 
@@ -269,8 +322,22 @@ private:
         }
         pending_.clear();
         ++stamp_;
+        // Waiting points start the next batch, in order, as far as their
+        // buckets allow.
+        size_t kept = 0;
+        for (size_t i = 0; i < deferred_.size(); ++i) {
+            const Entry& e = deferred_[i];
+            if (pending_.size() < batch_ && batch_stamp_[e.index] != stamp_) {
+                batch_stamp_[e.index] = stamp_;
+                pending_.push_back(e);
+            } else {
+                deferred_[kept++] = e;
+            }
+        }
+        deferred_.resize(kept);
     }
 
+    size_t batch_;
     std::vector<Affine> buckets_;
     std::vector<uint64_t> batch_stamp_;
     uint64_t stamp_ = 1;
@@ -328,11 +395,19 @@ libverify::JacobianPoint<Curve> pippenger(const libverify::AffinePoint<Curve>* b
 }  // namespace
 
 G1 g1_msm(const G1Affine* bases, const Limbs* scalars, size_t n) {
-    return pippenger(bases, scalars, n);
+    std::vector<fast::G1Affine> fast_bases(n);
+    for (size_t i = 0; i < n; ++i) {
+        fast_bases[i] = fast::to_fast(bases[i]);
+    }
+    return fast::to_slow(pippenger(fast_bases.data(), scalars, n));
 }
 
 G2 g2_msm(const G2Affine* bases, const Limbs* scalars, size_t n) {
-    return pippenger(bases, scalars, n);
+    std::vector<fast::G2Affine> fast_bases(n);
+    for (size_t i = 0; i < n; ++i) {
+        fast_bases[i] = fast::to_fast(bases[i]);
+    }
+    return fast::to_slow(pippenger(fast_bases.data(), scalars, n));
 }
 
 }  // namespace prover_steps

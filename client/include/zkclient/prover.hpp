@@ -17,6 +17,7 @@
 #include "libverify/field.hpp"
 #include "libverify/groth16.hpp"
 #include "libverify/status.hpp"
+#include "zkclient/fast_field.hpp"
 #include "zkclient/zkey.hpp"
 
 namespace zkclient {
@@ -55,17 +56,20 @@ public:
     void fft(Fr* values) const;
     // values[i] <- n^-1 sum_j values[j] w^(-ij)
     void ifft(Fr* values) const;
+    // The same in place on the prover's variable-time representation.
+    void fft(fast::Fr* values) const;
+    void ifft(fast::Fr* values) const;
     // The 2^(power+1)-th root of unity that shifts the domain onto its odd
     // points (snarkjs's "inc"), or ffjavascript's shift when power is 28.
     const Fr& coset_shift() const { return coset_shift_; }
 
 private:
-    void transform(Fr* values, const std::vector<Fr>& twiddles) const;
+    void transform(fast::Fr* values, const std::vector<fast::Fr>& twiddles) const;
 
     uint32_t power_;
-    std::vector<Fr> twiddles_;          // w^i, i < n/2
-    std::vector<Fr> inverse_twiddles_;  // w^-i, i < n/2
-    Fr size_inverse_;
+    std::vector<fast::Fr> twiddles_;          // w^i, i < n/2
+    std::vector<fast::Fr> inverse_twiddles_;  // w^-i, i < n/2
+    fast::Fr size_inverse_;
     Fr coset_shift_;
 };
 
