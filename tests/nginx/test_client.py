@@ -14,7 +14,7 @@ import time
 import unittest
 
 import harness
-from zkcredit_fixtures import C_MAX, REPO_ROOT, SCOPE, Upstream, gateway
+from zkcredit_fixtures import C_MAX, OTHER_SIGNING_KEY_HEX, REPO_ROOT, SCOPE, Upstream, gateway
 
 CLIENT = os.environ.get("ZKC_CLIENT", "")
 REGISTRY = os.environ.get("ZKC_REGISTRY", "")
@@ -23,7 +23,7 @@ COST = 250  # what the example upstream charges (X-Cost)
 REFUND = C_MAX - COST
 
 # Exit codes (docs/client.md).
-EXIT_STATE, EXIT_LOCKED, EXIT_TREE, EXIT_INSUFFICIENT, EXIT_SPENT = 3, 4, 6, 7, 9
+EXIT_STATE, EXIT_LOCKED, EXIT_TREE, EXIT_INSUFFICIENT, EXIT_REFUSED, EXIT_SPENT = 3, 4, 6, 7, 8, 9
 
 LEAVES_LOCATION = "location = /zkcredit/leaves.json { alias %%PREFIX%%/html/leaves.json; }"
 
@@ -177,6 +177,38 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(out["ticket"], 1)
         # The gateway caught the reuse (and learnt the secret: evidence).
         self.assertEqual(self.double_spends(), before + 1)
+
+    def packed_key(self, private_hex):
+        script = ("import('circomlibjs').then(async (c) => { const e = await c.buildEddsa();"
+                  " const b = await c.buildBabyjub();"
+                  f" console.log(Buffer.from(b.packPoint(e.prv2pub(Buffer.from('{private_hex}',"
+                  " 'hex')))).toString('hex')); })")
+        done = subprocess.run(["node", "-e", script], cwd=REPO_ROOT, capture_output=True,
+                              text=True, check=True, timeout=60)
+        return done.stdout.strip()
+
+    def test_a_refused_credential_burns_its_ticket_and_updates_the_key(self):
+        state = self.new_user("rotated", 5000)
+        self.zkjson(state, "request", self.base + "/v1/models")
+        # Pretend the deployment's key was another one when the state learnt
+        # it, and drop the voucher: the next proof names a key the gateway
+        # does not accept.
+        doc = self.read_state(state)
+        current = doc["deployment"]["key"]
+        doc["deployment"]["key"] = self.packed_key(OTHER_SIGNING_KEY_HEX)
+        doc["deployment"]["keys"] = [doc["deployment"]["key"]]
+        doc["tickets"][0]["voucher"] = None
+        with open(state, "w") as f:
+            json.dump(doc, f)
+        out = self.zkjson(state, "request", self.base + "/v1/refused", expect=EXIT_REFUSED)
+        self.assertEqual(out["http_status"], 402)
+        after = self.read_state(state)
+        self.assertEqual(after["tickets"][1]["status"], "refused")
+        # The challenge of the refusal taught the client the current key;
+        # the refused ticket is not reused.
+        self.assertEqual(after["deployment"]["key"], current)
+        out = self.zkjson(state, "request", self.base + "/v1/accepted")
+        self.assertEqual((out["http_status"], out["ticket"]), (200, 2))
 
     def run_until_pause(self, state, point, url):
         """Starts a request that stops itself at `point`; returns the process."""
