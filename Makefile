@@ -37,7 +37,7 @@ test-asan: build
 test-fuzz: build
 	@cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DZKC_FUZZ=ON \
-		-DZKC_BUILD_MODULE=OFF > /dev/null
+		-DZKC_BUILD_MODULE=OFF -DZKC_BUILD_CLIENT=OFF > /dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	@ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz --no-tests=ignore
 

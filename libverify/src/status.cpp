@@ -15,6 +15,8 @@ const char* status_name(Status s) noexcept {
     case Status::invalid_proof: return "invalid_proof";
     case Status::invalid_signature: return "invalid_signature";
     case Status::internal_error: return "internal_error";
+    case Status::io_error: return "io_error";
+    case Status::unsatisfied_constraint: return "unsatisfied_constraint";
     }
     return "unknown";
 }

@@ -18,6 +18,8 @@ enum class [[nodiscard]] Status : uint8_t {
     invalid_proof,       // well-formed, but the pairing check failed
     invalid_signature,   // well-formed, but the signature does not verify
     internal_error,      // allocation failure or a broken invariant
+    io_error,            // a file could not be read (client side only)
+    unsatisfied_constraint,  // the witness generator found a violated circuit constraint
 };
 
 // Stable lower-case name for logs and tests, e.g. "not_in_subgroup".

@@ -1,0 +1,214 @@
+// The credit circuit's Groth16 prover: a full proof (witness included) and
+// its parts. Needs the credit inputs made by client/tests/make_inputs.mjs:
+//   node client/tests/make_inputs.mjs build/circuits/credit_main_js/credit_main.wasm IN.json
+//   ZKC_CLIENT_INPUTS=IN.json build/bench/bench_prover
+// (bench/prover_vs_snarkjs.sh does both.)
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "zkclient/prover.hpp"
+#include "zkclient/witness.hpp"
+#include "zkclient/zkey.hpp"
+
+namespace {
+
+using namespace zkclient;
+using namespace zkclient::prover_steps;
+
+struct Fixture {
+    ProvingKey key;
+    CreditWitnessGenerator generator;
+    CircuitInput input;
+    std::vector<Fr> witness;
+    std::vector<Limbs> witness_scalars;
+    std::vector<Limbs> h_scalars;
+    bool ok = false;
+
+    Fixture() {
+        const char* inputs = std::getenv("ZKC_CLIENT_INPUTS");
+        if (inputs == nullptr) {
+            std::fprintf(stderr, "bench_prover: set ZKC_CLIENT_INPUTS (see the file header)\n");
+            return;
+        }
+        std::ifstream in(inputs);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        nlohmann::json doc = nlohmann::json::parse(ss.str(), nullptr, false);
+        if (doc.is_discarded() ||
+            circuit_input_from_json(doc["cases"][1]["input"].dump(), input) != Status::ok ||
+            ProvingKey::from_file(ZKC_CIRCUIT_ZKEY, key) != Status::ok ||
+            CreditWitnessGenerator::load(ZKC_WITNESS_DAT, generator) != Status::ok ||
+            generator.compute(input, witness) != Status::ok) {
+            std::fprintf(stderr, "bench_prover: cannot load the fixture\n");
+            return;
+        }
+        for (const Fr& w : witness) {
+            witness_scalars.push_back(w.to_canonical());
+        }
+        std::vector<Fr> a, b, c;
+        evaluate_abc(key, witness, a, b, c);
+        FftDomain domain(key.domain_power());
+        for (const Fr& h : compute_h(domain, a, b, c)) {
+            h_scalars.push_back(h.to_canonical());
+        }
+        ok = true;
+    }
+};
+
+const Fixture& fixture() {
+    static Fixture f;
+    return f;
+}
+
+#define REQUIRE_FIXTURE(state)                           \
+    if (!fixture().ok) {                                 \
+        (state).SkipWithError("fixture not available");  \
+        return;                                          \
+    }
+
+void BM_FullProve(benchmark::State& state) {
+    REQUIRE_FIXTURE(state);
+    const Fixture& f = fixture();
+    for (auto _ : state) {
+        std::vector<Fr> witness;
+        libverify::Proof proof;
+        std::vector<Fr> inputs;
+        if (f.generator.compute(f.input, witness) != Status::ok ||
+            groth16_prove(f.key, witness, proof, inputs) != Status::ok) {
+            state.SkipWithError("prove failed");
+            return;
+        }
+        benchmark::DoNotOptimize(proof);
+    }
+    state.counters["constraints"] = 11461;
+    state.counters["wires"] = static_cast<double>(f.key.n_vars());
+    state.counters["domain"] = f.key.domain_size();
+}
+BENCHMARK(BM_FullProve)->Unit(benchmark::kMillisecond);
+
+void BM_ProveFromWitness(benchmark::State& state) {
+    REQUIRE_FIXTURE(state);
+    const Fixture& f = fixture();
+    for (auto _ : state) {
+        libverify::Proof proof;
+        std::vector<Fr> inputs;
+        if (groth16_prove(f.key, f.witness, proof, inputs) != Status::ok) {
+            state.SkipWithError("prove failed");
+            return;
+        }
+        benchmark::DoNotOptimize(proof);
+    }
+}
+BENCHMARK(BM_ProveFromWitness)->Unit(benchmark::kMillisecond);
+
+void BM_Witness(benchmark::State& state) {
+    REQUIRE_FIXTURE(state);
+    const Fixture& f = fixture();
+    for (auto _ : state) {
+        std::vector<Fr> witness;
+        if (f.generator.compute(f.input, witness) != Status::ok) {
+            state.SkipWithError("witness failed");
+            return;
+        }
+        benchmark::DoNotOptimize(witness.data());
+    }
+}
+BENCHMARK(BM_Witness)->Unit(benchmark::kMillisecond);
+
+void BM_EvaluateAbc(benchmark::State& state) {
+    REQUIRE_FIXTURE(state);
+    const Fixture& f = fixture();
+    for (auto _ : state) {
+        std::vector<Fr> a, b, c;
+        evaluate_abc(f.key, f.witness, a, b, c);
+        benchmark::DoNotOptimize(c.data());
+    }
+}
+BENCHMARK(BM_EvaluateAbc)->Unit(benchmark::kMillisecond);
+
+void BM_FftsAndH(benchmark::State& state) {
+    REQUIRE_FIXTURE(state);
+    const Fixture& f = fixture();
+    std::vector<Fr> a0, b0, c0;
+    evaluate_abc(f.key, f.witness, a0, b0, c0);
+    FftDomain domain(f.key.domain_power());
+    for (auto _ : state) {
+        std::vector<Fr> a = a0, b = b0, c = c0;
+        std::vector<Fr> h = compute_h(domain, a, b, c);
+        benchmark::DoNotOptimize(h.data());
+    }
+}
+BENCHMARK(BM_FftsAndH)->Unit(benchmark::kMillisecond);
+
+void BM_MsmA(benchmark::State& state) {
+    REQUIRE_FIXTURE(state);
+    const Fixture& f = fixture();
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(
+            g1_msm(f.key.a().data(), f.witness_scalars.data(), f.witness_scalars.size()));
+    }
+}
+BENCHMARK(BM_MsmA)->Unit(benchmark::kMillisecond);
+
+void BM_MsmB1(benchmark::State& state) {
+    REQUIRE_FIXTURE(state);
+    const Fixture& f = fixture();
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(
+            g1_msm(f.key.b1().data(), f.witness_scalars.data(), f.witness_scalars.size()));
+    }
+}
+BENCHMARK(BM_MsmB1)->Unit(benchmark::kMillisecond);
+
+void BM_MsmB2(benchmark::State& state) {
+    REQUIRE_FIXTURE(state);
+    const Fixture& f = fixture();
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(
+            g2_msm(f.key.b2().data(), f.witness_scalars.data(), f.witness_scalars.size()));
+    }
+}
+BENCHMARK(BM_MsmB2)->Unit(benchmark::kMillisecond);
+
+void BM_MsmC(benchmark::State& state) {
+    REQUIRE_FIXTURE(state);
+    const Fixture& f = fixture();
+    size_t first = f.key.n_public() + 1;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(g1_msm(f.key.c().data(), f.witness_scalars.data() + first,
+                                        f.witness_scalars.size() - first));
+    }
+}
+BENCHMARK(BM_MsmC)->Unit(benchmark::kMillisecond);
+
+void BM_MsmH(benchmark::State& state) {
+    REQUIRE_FIXTURE(state);
+    const Fixture& f = fixture();
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(
+            g1_msm(f.key.h().data(), f.h_scalars.data(), f.h_scalars.size()));
+    }
+}
+BENCHMARK(BM_MsmH)->Unit(benchmark::kMillisecond);
+
+void BM_ZkeyLoad(benchmark::State& state) {
+    for (auto _ : state) {
+        ProvingKey key;
+        if (ProvingKey::from_file(ZKC_CIRCUIT_ZKEY, key) != Status::ok) {
+            state.SkipWithError("zkey load failed");
+            return;
+        }
+        benchmark::DoNotOptimize(key);
+    }
+}
+BENCHMARK(BM_ZkeyLoad)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

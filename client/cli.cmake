@@ -1,0 +1,23 @@
+# The zkcredit client on top of the prover: protocol helpers, local tree,
+# state file and HTTP in the zkclient library; the zkcredit command; their
+# tests. Included from client/CMakeLists.txt.
+
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+
+target_sources(zkclient PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/src/credit.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/src/http.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/src/merkle.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/src/state.cpp)
+target_link_libraries(zkclient PRIVATE PkgConfig::CURL)
+
+add_executable(zkcredit cli/main.cpp cli/commands.cpp)
+target_compile_options(zkcredit PRIVATE ${ZKC_WARNINGS})
+target_compile_definitions(zkcredit PRIVATE
+  ZKC_DEFAULT_ZKEY="${ZKC_CIRCUIT_ZKEY}"
+  ZKC_DEFAULT_WITNESS_DAT="${ZKC_WITNESS_DAT}"
+  ZKC_DEFAULT_VK="${ZKC_CIRCUIT_VK}")
+target_link_libraries(zkcredit PRIVATE zkclient nlohmann_json::nlohmann_json)
+set(ZKC_CLIENT_BIN $<TARGET_FILE:zkcredit> PARENT_SCOPE)
+
+add_subdirectory(tests/wallet)

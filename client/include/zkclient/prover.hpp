@@ -1,0 +1,97 @@
+#pragma once
+// Groth16 prover over BN254 for snarkjs proving keys, computing exactly what
+// snarkjs's groth16_prove computes (with fresh r and s), so its proofs
+// verify under snarkjs and libverify alike. Single-threaded.
+//
+// The prover handles the user's secrets (the witness) and runs in variable
+// time in the multi-scalar multiplications and FFTs, like snarkjs and
+// rapidsnark: it is meant for the user's own machine, not for a shared
+// service that an attacker can time. The blinding factors r and s are used
+// with constant-time scalar multiplication and wiped.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "libverify/curve.hpp"
+#include "libverify/field.hpp"
+#include "libverify/groth16.hpp"
+#include "libverify/status.hpp"
+#include "zkclient/fast_field.hpp"
+#include "zkclient/zkey.hpp"
+
+namespace zkclient {
+
+using libverify::Fr;
+using libverify::G1;
+using libverify::G2;
+using libverify::Limbs;
+using libverify::Proof;
+using libverify::Status;
+
+// Builds a proof for the witness (circom wire order, witness[0] == 1) and
+// returns the public inputs (witness[1 .. n_public]). bad_length when the
+// witness size is not key.n_vars(), bad_encoding when witness[0] != 1,
+// internal_error on allocation failure. A witness that does not satisfy the
+// circuit yields a proof that fails verification; callers that need to know
+// verify it (libverify::groth16_verify, about a millisecond).
+Status groth16_prove(const ProvingKey& key, const std::vector<Fr>& witness, Proof& proof,
+                     std::vector<Fr>& public_inputs) noexcept;
+
+// snarkjs's proof.json and public.json texts (projective coordinates with
+// z = 1, decimal strings), e.g. for snarkjs.groth16.verify.
+std::string proof_to_json(const Proof& proof);
+std::string public_inputs_to_json(const std::vector<Fr>& inputs);
+
+// The steps of groth16_prove, exposed for the benchmarks and tests.
+namespace prover_steps {
+
+// Radix-2 FFT over the 2^power-th roots of unity of ffjavascript (w_k =
+// 5^((r-1)/2^28) squared 28-k times), natural order in and out.
+class FftDomain {
+public:
+    explicit FftDomain(uint32_t power);
+    size_t size() const { return size_t{1} << power_; }
+    // values[i] <- sum_j values[j] w^(ij)
+    void fft(Fr* values) const;
+    // values[i] <- n^-1 sum_j values[j] w^(-ij)
+    void ifft(Fr* values) const;
+    // The same in place on the prover's variable-time representation.
+    void fft(fast::Fr* values) const;
+    void ifft(fast::Fr* values) const;
+    // The 2^(power+1)-th root of unity that shifts the domain onto its odd
+    // points (snarkjs's "inc"), or ffjavascript's shift when power is 28.
+    const Fr& coset_shift() const { return coset_shift_; }
+
+private:
+    void transform(fast::Fr* values, const std::vector<fast::Fr>& twiddles) const;
+
+    uint32_t power_;
+    std::vector<fast::Fr> twiddles_;          // w^i, i < n/2
+    std::vector<fast::Fr> inverse_twiddles_;  // w^-i, i < n/2
+    fast::Fr size_inverse_;
+    Fr coset_shift_;
+};
+
+// Root of unity of order 2^k (k <= 28) as ffjavascript defines it.
+Fr root_of_unity(uint32_t k);
+
+// The evaluations of A, B, C over the domain, built from the key's
+// coefficient section; C = A * B pointwise as in snarkjs.
+void evaluate_abc(const ProvingKey& key, const std::vector<Fr>& witness, std::vector<Fr>& a,
+                  std::vector<Fr>& b, std::vector<Fr>& c);
+
+// The H scalars: (A B - C) at the odd points of the doubled domain, i.e.
+// after ifft, multiplication by shift^i and fft of each of A, B, C.
+// Consumes a, b and c.
+std::vector<Fr> compute_h(const FftDomain& domain, std::vector<Fr>& a, std::vector<Fr>& b,
+                          std::vector<Fr>& c);
+
+// sum scalars[i] * bases[i] by Pippenger's bucket method with signed
+// windows; scalars are canonical integers (variable time).
+G1 g1_msm(const libverify::G1Affine* bases, const Limbs* scalars, size_t n);
+G2 g2_msm(const libverify::G2Affine* bases, const Limbs* scalars, size_t n);
+
+}  // namespace prover_steps
+
+}  // namespace zkclient

@@ -1,0 +1,114 @@
+#pragma once
+// The client's state: one identity in one deployment. A JSON file (format
+// in docs/client.md) created with mode 0600, replaced atomically on every
+// change (temporary file, fsync, rename, fsync of the directory) and
+// guarded by an flock on FILE.lock for the whole of a command.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "libverify/field.hpp"
+
+namespace zkclient {
+
+using libverify::Fr;
+
+constexpr int kStateVersion = 1;
+
+// What is known of a ticket's request. Only `reserved` is known never to
+// have left the machine; no ticket is ever used for a second request,
+// whatever its status.
+enum class TicketStatus {
+    reserved,  // the index is taken and persisted; the request was not sent
+    sent,      // the request may have reached the gateway; its fate is unknown
+    served,    // the gateway accepted the credential and answered
+    refused,   // the gateway refused the credential (402)
+    spent,     // the gateway answered that the nullifier was spent (409)
+};
+
+const char* ticket_status_name(TicketStatus status) noexcept;
+
+struct TicketRecord {
+    uint32_t index = 0;
+    Fr nullifier;
+    // The commitment sent with the request and its opening:
+    // c_new = H(k, refund_total, salt).
+    Fr c_new;
+    uint64_t refund_total = 0;
+    Fr salt;
+    TicketStatus status = TicketStatus::reserved;
+    long http_status = 0;  // 0 until an answer arrived
+    std::string method;
+    std::string url;
+    bool has_voucher = false;  // a verified voucher on c_new is stored
+    std::string voucher;       // ZKCredit-Refund value
+    uint64_t refund = 0;
+    std::string voucher_key;  // packed key (hex) that signed it
+};
+
+struct DeploymentInfo {
+    bool known = false;
+    std::string realm;
+    Fr scope;
+    uint64_t c_max = 0;
+    std::string key;                // current signing key from the challenge (packed, hex)
+    std::vector<std::string> keys;  // every key seen, to check older vouchers
+    std::string origin;             // scheme://authority of the gateway
+    std::string refunds_url;        // prefix to which the nullifier hex is appended
+};
+
+struct TreeInfo {
+    bool synced = false;
+    uint32_t depth = 0;
+    Fr root;
+    uint64_t leaf_index = 0;
+    uint64_t leaf_count = 0;
+    std::vector<Fr> path;  // siblings, leaf level first; indices are leaf_index's bits
+    std::string source;
+};
+
+struct State {
+    Fr k;  // the secret
+    bool has_deposit = false;
+    uint64_t deposit = 0;
+    DeploymentInfo deployment;
+    TreeInfo tree;
+    uint32_t next_ticket = 0;  // never decreases; persisted before a ticket is used
+    std::vector<TicketRecord> tickets;
+
+    // The voucher the next request builds on: the one with the largest
+    // total R + refund (ties: the newest ticket); nullptr at genesis.
+    const TicketRecord* head() const noexcept;
+    // R for the next request: the head's total plus its refund, or 0.
+    uint64_t refund_total() const noexcept;
+    TicketRecord* ticket(uint32_t index) noexcept;
+};
+
+std::string state_to_json(const State& state);
+// Throws ClientError(state) on anything malformed.
+State state_from_json(const std::string& text);
+
+// An exclusive flock on `state_path + ".lock"`, held until destruction.
+// Throws ClientError(locked) when another process holds it and `wait` is
+// false, ClientError(state) when the lock file cannot be opened.
+class StateLock {
+public:
+    StateLock(const std::string& state_path, bool wait);
+    ~StateLock();
+    StateLock(const StateLock&) = delete;
+    StateLock& operator=(const StateLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
+bool state_exists(const std::string& path);
+// Refuses a file readable or writable by group or others.
+State state_load(const std::string& path);
+// Writes a new file; ClientError(state) if `path` exists (never overwrites).
+void state_create(const std::string& path, const State& state);
+// Replaces the file atomically and durably.
+void state_save(const std::string& path, const State& state);
+
+}  // namespace zkclient

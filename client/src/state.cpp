@@ -1,0 +1,354 @@
+#include "zkclient/state.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <sodium.h>
+#include <nlohmann/json.hpp>
+
+#include "libverify/decimal.hpp"
+
+#include "zkclient/credit.hpp"
+#include "zkclient/error.hpp"
+
+namespace zkclient {
+
+using nlohmann::json;
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what) { throw ClientError(ExitCode::state, what); }
+
+[[noreturn]] void fail_errno(const std::string& what, const std::string& path) {
+    fail(what + " " + path + ": " + std::strerror(errno));
+}
+
+constexpr TicketStatus kStatuses[] = {TicketStatus::reserved, TicketStatus::sent,
+                                      TicketStatus::served, TicketStatus::refused,
+                                      TicketStatus::spent};
+
+TicketStatus status_from_name(const std::string& name) {
+    for (TicketStatus s : kStatuses) {
+        if (name == ticket_status_name(s)) return s;
+    }
+    fail("unknown ticket status \"" + name + "\" in the state file");
+}
+
+Fr hex_field(const json& value, const char* what) {
+    Fr out;
+    if (!value.is_string() || fr_from_hex(value.get<std::string>(), out) != libverify::Status::ok) {
+        fail(std::string("malformed ") + what + " in the state file");
+    }
+    return out;
+}
+
+Fr dec_field(const json& value, const char* what) {
+    Fr out;
+    if (!value.is_string() ||
+        libverify::fr_from_decimal(value.get<std::string>(), out) != libverify::Status::ok) {
+        fail(std::string("malformed ") + what + " in the state file");
+    }
+    return out;
+}
+
+std::string directory_of(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+void fsync_directory(const std::string& path) {
+    const std::string dir = directory_of(path);
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) fail_errno("cannot open directory", dir);
+    const int rc = ::fsync(fd);
+    ::close(fd);
+    if (rc != 0) fail_errno("cannot fsync directory", dir);
+}
+
+// Writes `text` to a fresh 0600 file at `tmp` and makes it durable.
+void write_temporary(const std::string& tmp, const std::string& text) {
+    if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) fail_errno("cannot remove", tmp);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) fail_errno("cannot create", tmp);
+    size_t done = 0;
+    while (done < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            const int saved = errno;
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            errno = saved;
+            fail_errno("cannot write", tmp);
+        }
+        done += static_cast<size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+        const int saved = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        errno = saved;
+        fail_errno("cannot fsync", tmp);
+    }
+    ::close(fd);
+}
+
+}  // namespace
+
+const char* ticket_status_name(TicketStatus status) noexcept {
+    switch (status) {
+        case TicketStatus::reserved:
+            return "reserved";
+        case TicketStatus::sent:
+            return "sent";
+        case TicketStatus::served:
+            return "served";
+        case TicketStatus::refused:
+            return "refused";
+        case TicketStatus::spent:
+            return "spent";
+    }
+    return "reserved";
+}
+
+const TicketRecord* State::head() const noexcept {
+    const TicketRecord* best = nullptr;
+    unsigned __int128 best_total = 0;
+    for (const TicketRecord& t : tickets) {
+        if (!t.has_voucher) continue;
+        const unsigned __int128 total = static_cast<unsigned __int128>(t.refund_total) + t.refund;
+        if (best == nullptr || total > best_total ||
+            (total == best_total && t.index > best->index)) {
+            best = &t;
+            best_total = total;
+        }
+    }
+    return best;
+}
+
+uint64_t State::refund_total() const noexcept {
+    const TicketRecord* h = head();
+    return h == nullptr ? 0 : h->refund_total + h->refund;
+}
+
+TicketRecord* State::ticket(uint32_t index) noexcept {
+    for (TicketRecord& t : tickets) {
+        if (t.index == index) return &t;
+    }
+    return nullptr;
+}
+
+std::string state_to_json(const State& state) {
+    json doc;
+    doc["version"] = kStateVersion;
+    doc["secret"] = fr_to_hex(state.k);
+    doc["deposit"] = state.has_deposit ? json(state.deposit) : json(nullptr);
+    const DeploymentInfo& d = state.deployment;
+    if (d.known) {
+        doc["deployment"] = {{"realm", d.realm},
+                             {"scope", fr_to_dec(d.scope)},
+                             {"c_max", d.c_max},
+                             {"key", d.key},
+                             {"keys", d.keys},
+                             {"origin", d.origin},
+                             {"refunds_url", d.refunds_url}};
+    } else {
+        doc["deployment"] = nullptr;
+    }
+    const TreeInfo& t = state.tree;
+    if (t.synced) {
+        json path = json::array();
+        for (const Fr& e : t.path) path.push_back(fr_to_hex(e));
+        doc["tree"] = {{"depth", t.depth},
+                       {"root", fr_to_hex(t.root)},
+                       {"leaf_index", t.leaf_index},
+                       {"leaf_count", t.leaf_count},
+                       {"path", path},
+                       {"source", t.source}};
+    } else {
+        doc["tree"] = nullptr;
+    }
+    doc["next_ticket"] = state.next_ticket;
+    json tickets = json::array();
+    for (const TicketRecord& r : state.tickets) {
+        json entry = {{"index", r.index},
+                      {"nullifier", fr_to_hex(r.nullifier)},
+                      {"c_new", fr_to_dec(r.c_new)},
+                      {"refund_total", r.refund_total},
+                      {"salt", fr_to_dec(r.salt)},
+                      {"status", ticket_status_name(r.status)},
+                      {"http_status", r.http_status},
+                      {"method", r.method},
+                      {"url", r.url}};
+        if (r.has_voucher) {
+            entry["voucher"] = {{"value", r.voucher}, {"refund", r.refund}, {"key", r.voucher_key}};
+        } else {
+            entry["voucher"] = nullptr;
+        }
+        tickets.push_back(std::move(entry));
+    }
+    doc["tickets"] = std::move(tickets);
+    return doc.dump(2) + "\n";
+}
+
+State state_from_json(const std::string& text) {
+    try {
+        const json doc = json::parse(text);
+        if (!doc.is_object() || doc.value("version", 0) != kStateVersion) {
+            fail("not a version 1 zkcredit state file");
+        }
+        State state;
+        state.k = hex_field(doc.at("secret"), "secret");
+        if (!doc.at("deposit").is_null()) {
+            state.has_deposit = true;
+            state.deposit = doc.at("deposit").get<uint64_t>();
+        }
+        const json& d = doc.at("deployment");
+        if (!d.is_null()) {
+            DeploymentInfo& info = state.deployment;
+            info.known = true;
+            info.realm = d.at("realm").get<std::string>();
+            info.scope = dec_field(d.at("scope"), "scope");
+            info.c_max = d.at("c_max").get<uint64_t>();
+            info.key = d.at("key").get<std::string>();
+            info.keys = d.at("keys").get<std::vector<std::string>>();
+            info.origin = d.at("origin").get<std::string>();
+            info.refunds_url = d.at("refunds_url").get<std::string>();
+        }
+        const json& t = doc.at("tree");
+        if (!t.is_null()) {
+            TreeInfo& tree = state.tree;
+            tree.synced = true;
+            tree.depth = t.at("depth").get<uint32_t>();
+            tree.root = hex_field(t.at("root"), "root");
+            tree.leaf_index = t.at("leaf_index").get<uint64_t>();
+            tree.leaf_count = t.at("leaf_count").get<uint64_t>();
+            for (const json& e : t.at("path")) tree.path.push_back(hex_field(e, "path element"));
+            tree.source = t.at("source").get<std::string>();
+            if (tree.path.size() != tree.depth) fail("tree path length differs from its depth");
+        }
+        state.next_ticket = doc.at("next_ticket").get<uint32_t>();
+        for (const json& e : doc.at("tickets")) {
+            TicketRecord r;
+            r.index = e.at("index").get<uint32_t>();
+            r.nullifier = hex_field(e.at("nullifier"), "nullifier");
+            r.c_new = dec_field(e.at("c_new"), "c_new");
+            r.refund_total = e.at("refund_total").get<uint64_t>();
+            r.salt = dec_field(e.at("salt"), "salt");
+            r.status = status_from_name(e.at("status").get<std::string>());
+            r.http_status = e.at("http_status").get<long>();
+            r.method = e.at("method").get<std::string>();
+            r.url = e.at("url").get<std::string>();
+            const json& v = e.at("voucher");
+            if (!v.is_null()) {
+                r.has_voucher = true;
+                r.voucher = v.at("value").get<std::string>();
+                r.refund = v.at("refund").get<uint64_t>();
+                r.voucher_key = v.at("key").get<std::string>();
+            }
+            if (r.index >= state.next_ticket) fail("a ticket at or above next_ticket");
+            state.tickets.push_back(std::move(r));
+        }
+        return state;
+    } catch (const json::exception& e) {
+        fail(std::string("malformed state file: ") + e.what());
+    }
+}
+
+StateLock::StateLock(const std::string& state_path, bool wait) {
+    const std::string lock_path = state_path + ".lock";
+    fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) fail_errno("cannot open lock file", lock_path);
+    int rc;
+    do {
+        rc = ::flock(fd_, LOCK_EX | (wait ? 0 : LOCK_NB));
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+        const int saved = errno;
+        ::close(fd_);
+        fd_ = -1;
+        if (saved == EWOULDBLOCK) {
+            throw ClientError(ExitCode::locked, "another zkcredit process is using " + state_path);
+        }
+        errno = saved;
+        fail_errno("cannot lock", lock_path);
+    }
+}
+
+StateLock::~StateLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+}
+
+bool state_exists(const std::string& path) {
+    struct stat st;
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+State state_load(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) fail("no state file " + path + " (run zkcredit init)");
+        fail_errno("cannot open", path);
+    }
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+        ::close(fd);
+        fail_errno("cannot stat", path);
+    }
+    if ((st.st_mode & 077) != 0) {
+        ::close(fd);
+        fail(path + " is accessible by group or others; chmod 600 it");
+    }
+    std::string text;
+    char buffer[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            ::close(fd);
+            fail_errno("cannot read", path);
+        }
+        if (n == 0) break;
+        text.append(buffer, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    sodium_memzero(buffer, sizeof buffer);
+    State state = state_from_json(text);
+    sodium_memzero(text.data(), text.size());
+    return state;
+}
+
+void state_create(const std::string& path, const State& state) {
+    const std::string tmp = path + ".tmp";
+    write_temporary(tmp, state_to_json(state));
+    // link() fails when path exists: an existing identity is never replaced.
+    if (::link(tmp.c_str(), path.c_str()) != 0) {
+        const int saved = errno;
+        ::unlink(tmp.c_str());
+        if (saved == EEXIST) fail(path + " exists; refusing to overwrite an identity");
+        errno = saved;
+        fail_errno("cannot create", path);
+    }
+    ::unlink(tmp.c_str());
+    fsync_directory(path);
+}
+
+void state_save(const std::string& path, const State& state) {
+    const std::string tmp = path + ".tmp";
+    write_temporary(tmp, state_to_json(state));
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int saved = errno;
+        ::unlink(tmp.c_str());
+        errno = saved;
+        fail_errno("cannot replace", path);
+    }
+    fsync_directory(path);
+}
+
+}  // namespace zkclient
