@@ -251,6 +251,10 @@ public:
     void add(uint32_t index, const Affine& p) {
         if (batch_stamp_[index] == stamp_) {
             deferred_.push_back({index, p});
+            // Bounded, so that re-admitting waiting points stays cheap.
+            if (deferred_.size() >= batch_) {
+                flush();
+            }
             return;
         }
         batch_stamp_[index] = stamp_;

@@ -44,6 +44,9 @@ public:
         if (n > size_ - pos_) {
             return false;
         }
+        if (n == 0) {
+            return true;  // out may be the null data() of an empty vector
+        }
         std::memcpy(out, data_ + pos_, n);
         pos_ += n;
         return true;

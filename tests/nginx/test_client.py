@@ -216,12 +216,15 @@ class ClientTest(unittest.TestCase):
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env=dict(os.environ, ZKCREDIT_TEST_PAUSE=point))
         deadline = time.monotonic() + 60
-        line = b""
+        said = b""
         while time.monotonic() < deadline:
             line = proc.stderr.readline()
+            said += line
             if b"test pause at " + point.encode() in line or not line:
                 break
-        self.assertIn(b"test pause at " + point.encode(), line, f"{point}: no pause")
+        if b"test pause at " + point.encode() not in said:
+            self.kill(proc)
+            self.fail(f"{point}: no pause; the client said {said.decode(errors='replace')}")
         return proc
 
     def kill(self, proc):
