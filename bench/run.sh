@@ -1,17 +1,24 @@
 #!/bin/bash
-# Runs every benchmark of the project and prints each figure with its ratio.
+# `make bench`: every benchmark of the project, each side by side with its
+# reference in the same run, because these machines are noisy.
+#   bench/run.sh [BUILD_DIR]
 set -euo pipefail
-build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
-shopt -s nullglob
-ran=0
-for bench in "$root/$build"/bench/bench_*; do
-    [[ -x "$bench" ]] || continue
-    echo "== $(basename "$bench")"
-    "$bench" --benchmark_counters_tabular=true
-    ran=1
-done
-if (( ran == 0 )); then
-    echo "bench: no benchmark binaries in $build/bench" >&2
-    exit 1
-fi
+build=$(realpath "${1:-$root/build}")
+
+section() { printf '\n== %s\n' "$*"; }
+
+section "libverify micro-benchmarks (field, pairing, curves, Groth16, batch)"
+"$build/bench/bench_libverify" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+
+section "Poseidon, EdDSA, hash_to_field"
+"$build/bench/bench_hashes" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+
+section "one Groth16 verification: libverify against snarkjs"
+"$root/bench/verify_vs_snarkjs.sh" "$build"
+
+section "one credit proof: native prover against snarkjs fullProve"
+"$root/bench/prover_vs_snarkjs.sh" "$build" 7
+
+section "gateway: gated against plain proxy_pass, fresh credentials, real Redis"
+"$root/bench/gateway_bench.py" "$build"
