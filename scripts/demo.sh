@@ -3,24 +3,38 @@
 # client without a credential gets. Stops everything it started.
 set -euo pipefail
 
-build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
-module="$root/$build/module/nginx/ngx_http_zkcredit_module.so"
+build=$(realpath -m "${1:-$root/build}")
+module="$build/module/nginx/ngx_http_zkcredit_module.so"
 prefix=$(mktemp -d /tmp/zkcredit-demo.XXXXXX)
 chmod 755 "$prefix"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+port=$(free_port)
+redis_port=$(free_port)
 
 nginx_pid=""
+redis_pid=""
 cleanup() {
     if [[ -n "$nginx_pid" ]]; then
         kill -QUIT "$nginx_pid" 2> /dev/null || true
         wait "$nginx_pid" 2> /dev/null || true
+    fi
+    if [[ -n "$redis_pid" ]]; then
+        kill "$redis_pid" 2> /dev/null || true
+        wait "$redis_pid" 2> /dev/null || true
     fi
     rm -rf "$prefix"
 }
 trap cleanup EXIT
 
 mkdir -p "$prefix/tmp" "$prefix/html"
+# A fresh refund signing key for this demo, readable by its owner only.
+(umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$prefix/refund.key")
+redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no \
+    --dir "$prefix" --logfile "$prefix/redis.log" &
+redis_pid=$!
 echo '{"data":[{"id":"demo-model"}]}' > "$prefix/html/models"
 cat > "$prefix/nginx.conf" <<CONF
 load_module $module;
@@ -30,6 +44,7 @@ error_log $prefix/error.log notice;
 events { worker_connections 64; }
 http {
     access_log off;
+    zkcredit_redis 127.0.0.1:$redis_port;
     client_body_temp_path $prefix/tmp/body;
     proxy_temp_path $prefix/tmp/proxy;
     fastcgi_temp_path $prefix/tmp/fastcgi;
@@ -39,6 +54,8 @@ http {
         listen 127.0.0.1:$port;
         zkcredit_scope 1;
         zkcredit_c_max 1000;
+        zkcredit_verification_key $root/circuits/keys/verification_key.json;
+        zkcredit_signing_key $prefix/refund.key;
         # "return" runs before the access phase, so a gated location
         # serves real content: here files, in production proxy_pass.
         location /v1/ { zkcredit on; alias $prefix/html/; }
