@@ -49,7 +49,9 @@ inline uint64_t launder(uint64_t x) {
     return x;
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// The mulx path needs more registers than an unoptimised (-O0) sanitizer
+// build leaves free, so such builds take the portable path.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && defined(__OPTIMIZE__)
 #define LIBVERIFY_HAVE_MULX_ASM 1
 // Whether this CPU has BMI2 (mulx) and ADX (adcx/adox); checked once at load.
 inline const bool kCpuHasMulxAdx = [] {
