@@ -94,6 +94,7 @@ static void ngx_http_zkcredit_guard_expired(ngx_event_t *ev);
 static ngx_int_t ngx_http_zkcredit_spend(ngx_http_request_t *r,
     ngx_http_zkcredit_loc_conf_t *lcf, ngx_http_zkcredit_ctx_t *ctx);
 static void ngx_http_zkcredit_spend_reply(void *data, redisReply *reply);
+static void ngx_http_zkcredit_evidence_reply(void *data, redisReply *reply);
 static void ngx_http_zkcredit_record_double_spend(ngx_http_zkcredit_ctx_t *ctx,
     const libverify::Fr &x1, const libverify::Fr &y1);
 static void ngx_http_zkcredit_wake(ngx_event_t *ev);
@@ -135,7 +136,8 @@ ngx_http_zkcredit_access_handler(ngx_http_request_t *r)
                                      : ngx_http_zkcredit_spend(r, lcf, ctx);
 
         case NGX_HTTP_ZKCREDIT_STATE_DONE:
-            return ngx_http_zkcredit_decide(r, lcf, ctx);
+            return (ctx->op != NULL) ? NGX_AGAIN
+                                     : ngx_http_zkcredit_decide(r, lcf, ctx);
 
         default:
             /* a stray event while the body is read or the proof checked */
@@ -596,6 +598,11 @@ ngx_http_zkcredit_spend_reply(void *data, redisReply *reply)
                 } else {
                     ctx->outcome = NGX_HTTP_ZKCREDIT_DOUBLE_SPEND;
                     ngx_http_zkcredit_record_double_spend(ctx, x1, y1);
+
+                    if (ctx->op != NULL) {
+                        /* the refusal waits for the evidence to be stored */
+                        return;
+                    }
                 }
             }
             break;
@@ -619,7 +626,9 @@ ngx_http_zkcredit_spend_reply(void *data, redisReply *reply)
 
 /*
  * Two shares of one ticket reveal the key: k = (y1 x2 - y2 x1) / (x2 - x1).
- * The evidence goes to a stream the registry consumes to revoke H(k).
+ * The evidence goes to a stream the registry consumes to revoke H(k). The
+ * cheater's refusal is sent once Redis has answered the append, so whoever
+ * sees the 409 can already find the evidence.
  */
 static void
 ngx_http_zkcredit_record_double_spend(ngx_http_zkcredit_ctx_t *ctx,
@@ -696,7 +705,30 @@ ngx_http_zkcredit_record_double_spend(ngx_http_zkcredit_ctx_t *ctx,
 
     sodium_memzero(&k, sizeof(k));
 
-    ngx_http_zkcredit_redis_write(19, argv, lens, "double-spend evidence");
+    ctx->op = ngx_http_zkcredit_redis_send(r->connection->log,
+                                           ngx_http_zkcredit_evidence_reply,
+                                           ctx, 19, argv, lens);
+    if (ctx->op == NULL) {
+        ngx_http_zkcredit_evidence_reply(ctx, NULL);
+    }
+}
+
+
+/* the ticket is spent whatever happens here: a lost record is only logged */
+static void
+ngx_http_zkcredit_evidence_reply(void *data, redisReply *reply)
+{
+    ngx_http_zkcredit_ctx_t *ctx = static_cast<ngx_http_zkcredit_ctx_t *>(data);
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                      "zkcredit: double-spend evidence could not be stored");
+    }
+
+    if (ctx->op != NULL) {
+        ctx->op = NULL;
+        ngx_post_event(&ctx->wake, &ngx_posted_events);
+    }
 }
 
 

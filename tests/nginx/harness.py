@@ -45,6 +45,18 @@ def wait_for_port(port, proc, timeout=10.0):
     raise RuntimeError(f"nothing listens on port {port} after {timeout}s")
 
 
+def eventually(probe, done, timeout=10.0):
+    """Polls probe() until done(value) holds or the time is up; returns the
+    last value. For writes the gateway makes after the response has left,
+    such as the stored refund voucher or the policy evidence."""
+    deadline = time.monotonic() + timeout
+    value = probe()
+    while not done(value) and time.monotonic() < deadline:
+        time.sleep(0.02)
+        value = probe()
+    return value
+
+
 def make_prefix(kind):
     path = tempfile.mkdtemp(prefix=f"zkc-{kind}-")
     # nginx workers drop to "nobody" when started as root: let them in.

@@ -87,7 +87,7 @@ class GatewayTest(unittest.TestCase):
         [check] = check_refunds(self.made["key_packed_hex"], [{"c_new": cred["c_new"], "refund_b64": refund}])
         self.assertTrue(check["ok"], "circomlibjs rejects the voucher signature")
         self.assertEqual(int(check["amount"]), C_MAX - 250)
-        record = self.nullifier_record("served")
+        record = harness.eventually(lambda: self.nullifier_record("served"), lambda rec: "v" in rec)
         self.assertEqual((record["x"], record["y"], record["v"]), (cred["x_hex"], cred["y_hex"], refund))
 
         lookup = self.nginx.request("GET", "/zkcredit/refunds/" + cred["nullifier_hex"])
@@ -112,6 +112,7 @@ class GatewayTest(unittest.TestCase):
         self.assertEqual(resp.status, 200)
         resp = self.nginx.request("POST", "/v1/chat/completions", b'{"a":2}', hdr(second))
         self.assert_problem(resp, 409, "ticket-spent")
+        # no polling: the refusal is only sent once the evidence is stored
         entries = self.redis.command("XRANGE", "test:evidence:double-spend", "-", "+")
         self.assertEqual(len(entries), 1)
         fields = entries[0][1]
@@ -189,7 +190,8 @@ class GatewayTest(unittest.TestCase):
                                 [{"c_new": cred["c_new"], "refund_b64": resp.header("ZKCredit-Refund")}])
         self.assertTrue(check["ok"])
         self.assertEqual(check["amount"], "0")
-        entries = self.redis.command("XRANGE", "test:evidence:policy", "-", "+")
+        entries = harness.eventually(lambda: self.redis.command("XRANGE", "test:evidence:policy", "-", "+"),
+                                     lambda found: len(found) > 0)
         self.assertEqual(len(entries), 1)
         self.assertIn(cred["nullifier_hex"].encode(), entries[0][1])
 
