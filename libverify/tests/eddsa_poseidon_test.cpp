@@ -20,6 +20,7 @@ struct VectorCase {
     Fr msg;
     EddsaSignature sig;
     std::vector<uint8_t> packed;
+    std::vector<uint8_t> packed_pub;  // empty when the file does not give it
 };
 
 std::vector<VectorCase> load_cases() {
@@ -39,6 +40,9 @@ std::vector<VectorCase> load_cases() {
                                  fr(c["signature"]["R8"][1].text)};
         v.sig.s = limbs(c["signature"]["S"].text);
         v.packed = hashes_test::from_hex(c["packed_signature_hex"].text);
+        if (c["packed_public_key_hex"].is_string()) {
+            v.packed_pub = hashes_test::from_hex(c["packed_public_key_hex"].text);
+        }
         out.push_back(std::move(v));
     }
     return out;
@@ -76,6 +80,16 @@ TEST(EddsaPoseidon, VectorFileSignAndVerify) {
         ASSERT_EQ(eddsa_unpack_signature(v.packed.data(), unpacked), Status::ok);
         EXPECT_TRUE(same(unpacked.r8, v.sig.r8));
         EXPECT_EQ(unpacked.s, v.sig.s);
+
+        if (!v.packed_pub.empty()) {
+            ASSERT_EQ(v.packed_pub.size(), kBabyJubPackedBytes);
+            uint8_t packed_pub[kBabyJubPackedBytes];
+            baby_jub_pack(v.pub, packed_pub);
+            EXPECT_EQ(std::memcmp(packed_pub, v.packed_pub.data(), kBabyJubPackedBytes), 0);
+            BabyJubAffine pub;
+            ASSERT_EQ(baby_jub_unpack(v.packed_pub.data(), pub), Status::ok);
+            EXPECT_TRUE(same(pub, v.pub));
+        }
     }
 }
 
