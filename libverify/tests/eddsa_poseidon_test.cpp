@@ -100,10 +100,27 @@ BabyJubPoint order8_point() {
         fr("4826523245007015323400664741523384119579596407052839571721035538011798951543")});
 }
 
+// Signatures made here, for the tampering checks when no vector file exists.
+std::vector<VectorCase> own_cases() {
+    std::vector<VectorCase> out;
+    for (uint8_t seed = 1; seed <= 4; ++seed) {
+        VectorCase v;
+        v.private_key.assign(kEddsaPrivateKeyBytes, seed);
+        EddsaPrivateKey key;
+        EXPECT_EQ(EddsaPrivateKey::from_bytes(v.private_key.data(), v.private_key.size(), key),
+                  Status::ok);
+        v.pub = eddsa_prv2pub(key);
+        v.msg = Fr::from_u64(seed) * fr("1000000000000000000000000000000000007");
+        v.sig = eddsa_sign_poseidon(key, v.msg);
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
 TEST(EddsaPoseidon, TamperedSignaturesRejected) {
-    const std::vector<VectorCase> cases = load_cases();
+    std::vector<VectorCase> cases = load_cases();
     if (cases.empty()) {
-        GTEST_SKIP() << "tests/vectors/eddsa/eddsa.json not present";
+        cases = own_cases();
     }
     for (size_t i = 0; i < cases.size(); ++i) {
         const VectorCase& v = cases[i];
