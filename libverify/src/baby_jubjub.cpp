@@ -165,7 +165,10 @@ bool BabyJubPoint::operator==(const BabyJubPoint& o) const noexcept {
 }
 
 bool BabyJubPoint::is_identity() const noexcept {
-    return x_.is_zero() & (y_ == z_);
+    // Both comparisons always run: no early exit on a secret-derived point.
+    bool x_zero = x_.is_zero();
+    bool y_is_z = y_ == z_;
+    return x_zero & y_is_z;
 }
 
 BabyJubPoint BabyJubPoint::select(bool choose_b, const BabyJubPoint& a,

@@ -67,9 +67,13 @@ inline libverify::Fr fr_hex(const std::string& hex_be) {
     return out;
 }
 
-// Loads ZKC_VECTORS_DIR/relative; false (and the caller skips) when absent.
+// Loads ZKC_VECTORS_DIR/relative: false (the caller skips) when the file is
+// absent; a file that is there but does not parse fails the test.
 inline bool load_vectors(const std::string& relative, mini_json::Value& out) {
-    return mini_json::load_file(std::string(ZKC_VECTORS_DIR) + "/" + relative, out);
+    const std::string path = std::string(ZKC_VECTORS_DIR) + "/" + relative;
+    mini_json::Load result = mini_json::load_file(path, out);
+    EXPECT_NE(result, mini_json::Load::malformed) << path << " is not valid JSON";
+    return result == mini_json::Load::ok;
 }
 
 }  // namespace hashes_test

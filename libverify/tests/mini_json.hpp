@@ -1,6 +1,6 @@
 #pragma once
 // A small JSON reader for the test-vector files: objects, arrays, strings
-// (escapes \" \\ \/ \n \t only), numbers kept as their text, true, false,
+// (escapes \" \\ \/ \n \t \uXXXX), numbers kept as their text, true, false,
 // null. Test code only; the library itself reads no JSON here.
 
 #include <cctype>
@@ -61,6 +61,46 @@ private:
         return true;
     }
 
+    bool hex4(unsigned& out) {
+        if (pos_ + 4 > s_.size()) {
+            return false;
+        }
+        out = 0;
+        for (int i = 0; i < 4; ++i) {
+            char c = s_[pos_++];
+            unsigned d = 0;
+            if (c >= '0' && c <= '9') {
+                d = static_cast<unsigned>(c - '0');
+            } else if (c >= 'a' && c <= 'f') {
+                d = static_cast<unsigned>(c - 'a' + 10);
+            } else if (c >= 'A' && c <= 'F') {
+                d = static_cast<unsigned>(c - 'A' + 10);
+            } else {
+                return false;
+            }
+            out = out * 16 + d;
+        }
+        return true;
+    }
+
+    static void append_utf8(std::string& out, unsigned cp) {
+        if (cp < 0x80) {
+            out += static_cast<char>(cp);
+        } else if (cp < 0x800) {
+            out += static_cast<char>(0xc0 | (cp >> 6));
+            out += static_cast<char>(0x80 | (cp & 0x3f));
+        } else if (cp < 0x10000) {
+            out += static_cast<char>(0xe0 | (cp >> 12));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+            out += static_cast<char>(0x80 | (cp & 0x3f));
+        } else {
+            out += static_cast<char>(0xf0 | (cp >> 18));
+            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+            out += static_cast<char>(0x80 | (cp & 0x3f));
+        }
+    }
+
     bool string(std::string& out) {
         if (s_[pos_] != '"') {
             return false;
@@ -78,6 +118,21 @@ private:
                 case '"': case '\\': case '/': out += e; break;
                 case 'n': out += '\n'; break;
                 case 't': out += '\t'; break;
+                case 'u': {
+                    unsigned cp = 0;
+                    if (!hex4(cp)) {
+                        return false;
+                    }
+                    if (cp >= 0xd800 && cp < 0xdc00) {
+                        unsigned low = 0;
+                        if (!literal("\\u") || !hex4(low) || low < 0xdc00 || low >= 0xe000) {
+                            return false;
+                        }
+                        cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+                    }
+                    append_utf8(out, cp);
+                    break;
+                }
                 default: return false;
                 }
             } else {
@@ -192,16 +247,17 @@ private:
     size_t pos_ = 0;
 };
 
-// False when the file is missing or is not JSON.
-inline bool load_file(const std::string& path, Value& out) {
+enum class Load { ok, missing, malformed };
+
+inline Load load_file(const std::string& path, Value& out) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        return false;
+        return Load::missing;
     }
     std::stringstream buf;
     buf << in.rdbuf();
     std::string text = buf.str();
-    return Parser(text).parse(out);
+    return Parser(text).parse(out) ? Load::ok : Load::malformed;
 }
 
 }  // namespace mini_json

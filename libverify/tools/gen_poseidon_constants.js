@@ -9,12 +9,10 @@
 //
 //   node libverify/tools/gen_poseidon_constants.js > libverify/src/poseidon_constants.cpp
 //
-// An optional first argument names another circomlibjs directory.
+// An optional first argument names another circomlibjs directory. Only
+// dynamic imports: the script runs whether or not the repository's
+// package.json declares "type": "module".
 "use strict";
-
-const fs = require("fs");
-const path = require("path");
-const { pathToFileURL } = require("url");
 
 const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 const EXPECTED_VERSION = "0.1.7";
@@ -46,7 +44,10 @@ function emitArray(out, name, values) {
 }
 
 async function main() {
-    const root = path.resolve(__dirname, "..", "..");
+    const fs = await import("fs");
+    const path = await import("path");
+    const { pathToFileURL } = await import("url");
+    const root = path.resolve(path.dirname(process.argv[1]), "..", "..");
     const pkgDir = path.resolve(process.argv[2] || path.join(root, "node_modules", "circomlibjs"));
     const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, "package.json"), "utf8"));
     if (pkg.name !== "circomlibjs" || pkg.version !== EXPECTED_VERSION) {

@@ -231,9 +231,9 @@ constexpr uint64_t limbs_sub(Limbs& out, const Limbs& a, const Limbs& b) {
     return borrow;
 }
 
-// 2^k mod m by repeated doubling; m < 2^255 so a doubled residue fits.
-constexpr Limbs pow2_mod(const Limbs& m, int k) {
-    Limbs x{1, 0, 0, 0};
+// x * 2^k mod m by repeated doubling, for x < m; m < 2^255 so a doubled
+// residue fits.
+constexpr Limbs mul_pow2_mod(Limbs x, const Limbs& m, int k) {
     for (int n = 0; n < k; ++n) {
         Limbs d{};
         uint64_t carry = 0;
@@ -248,6 +248,9 @@ constexpr Limbs pow2_mod(const Limbs& m, int k) {
     }
     return x;
 }
+
+// 2^k mod m.
+constexpr Limbs pow2_mod(const Limbs& m, int k) { return mul_pow2_mod(Limbs{1, 0, 0, 0}, m, k); }
 
 }  // namespace detail
 
@@ -276,20 +279,7 @@ public:
     // For compile-time constants only: converts by 256 modular doublings, far
     // slower than from_canonical_unchecked at run time. x must be canonical.
     static constexpr Field from_canonical_constexpr(const Limbs& x) {
-        Limbs acc = x;
-        for (int n = 0; n < 256; ++n) {
-            Limbs d{};
-            uint64_t carry = 0;
-            for (int i = 0; i < 4; ++i) {
-                d[i] = (acc[i] << 1) | carry;
-                carry = acc[i] >> 63;
-            }
-            if (!detail::limbs_less(d, kModulus)) {
-                detail::limbs_sub(d, d, kModulus);
-            }
-            acc = d;
-        }
-        return from_mont_limbs(acc);
+        return from_mont_limbs(detail::mul_pow2_mod(x, kModulus, 256));
     }
 
     // Limbs must already be below the modulus; checked callers use
