@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Gateway throughput and latency against a plain proxy, in one run.
 
-Starts redis-server, one nginx (the module loaded, two workers) with a fast
-upstream server block, a plain `proxy_pass` location and the same location
-gated by zkcredit, then drives both with wrk: throughput at full load, and
-latency percentiles at about half the gated throughput. Every gated request
-carries a fresh, valid credential (pre-generated, cached in the build tree;
-Redis starts empty each run, so none is spent yet).
+Starts redis-server and one nginx (the module loaded, one worker per core)
+with a fast upstream server block, a plain `proxy_pass` location and the
+same location gated by zkcredit, then drives both with wrk, alternating
+plain and gated rounds: throughput at full load (16 connections), then
+latency with one connection. Every gated request carries a fresh, valid
+credential proved by the native prover (bench/make_credentials.cpp), once,
+cached in the build tree; Redis is emptied before each gated round, so the
+same set is unspent again and the gateway does the full work each time.
 
-    bench/gateway_bench.py BUILD_DIR [--credentials N] [--duration SECONDS]
+    bench/gateway_bench.py BUILD_DIR [--credentials N] [--duration SECONDS] [--rounds N]
 """
 
 import argparse
@@ -76,22 +78,36 @@ def wrk(port, path, threads, connections, duration, script=None, script_args=())
             "non_2xx": int(non2xx.group(1)) if non2xx else 0}
 
 
-def credentials(build_dir, count):
-    """Fresh credentials for GET /gated/item, cached per verification key."""
+def challenge_key(nginx):
+    """The refund key the gated location announces in its 402 challenge."""
+    resp = nginx.request("GET", "/gated/item")
+    if resp.status != 402:
+        raise SystemExit(f"the gated location answered {resp.status}, not 402")
+    return re.search(r'key="([0-9a-f]{64})"', resp.header("WWW-Authenticate")).group(1)
+
+
+def credentials(build_dir, key_hex, count):
+    """Fresh credentials for GET /gated/item from the native prover, cached per
+    verification key, refund key and count (Redis starts empty each round, so
+    the same set is fresh again)."""
     with open(fx.CIRCUIT_VK, "rb") as f:
-        tag = hashlib.sha256(f.read()).hexdigest()[:12]
+        tag = hashlib.sha256(f.read() + key_hex.encode()).hexdigest()[:12]
     path = os.path.join(build_dir, "bench", f"credentials-{tag}-{count}.json")
     if os.path.exists(path):
         with open(path) as f:
             return json.load(f)
-    print(f"generating {count} credentials (cached in {path})", file=sys.stderr)
-    user = {"k": "31337313373133731337", "deposit": str(fx.C_MAX * (count + 1))}
-    made = fx.make_credentials([user], [fx.request_spec(0, i, "GET", "/gated/item")
-                                        for i in range(count)])
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(made, f)
-    return made
+    print(f"proving {count} credentials with the native prover, once (cached in {path})",
+          file=sys.stderr, flush=True)
+    out = subprocess.run([os.path.join(build_dir, "bench", "make_credentials"),
+                          os.path.join(build_dir, "client", "witness_gen", "credit_main_cpp",
+                                       "credit_main.dat"),
+                          fx.CIRCUIT_ZKEY, fx.SCOPE, str(fx.C_MAX), key_hex, "GET",
+                          "/gated/item", str(count)],
+                         check=True, capture_output=True, text=True).stdout
+    with open(path + ".tmp", "w") as f:
+        f.write(out)
+    os.replace(path + ".tmp", path)
+    return json.loads(out)
 
 
 def verify_seconds(nginx):
@@ -101,29 +117,33 @@ def verify_seconds(nginx):
     return total / count if count else float("nan")
 
 
+def median(values):
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("build_dir")
-    parser.add_argument("--credentials", type=int, default=3000)
-    parser.add_argument("--duration", type=int, default=3)
+    parser.add_argument("--credentials", type=int, default=1500)
+    parser.add_argument("--duration", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     build_dir = os.path.abspath(args.build_dir)
     os.environ.setdefault("ZKC_MODULE", os.path.join(build_dir, "module", "nginx",
                                                      "ngx_http_zkcredit_module.so"))
-    fx.CIRCUIT_WASM = fx.CIRCUIT_WASM or os.path.join(build_dir, "circuits", "credit_main_js",
-                                                      "credit_main.wasm")
     fx.CIRCUIT_ZKEY = fx.CIRCUIT_ZKEY or os.path.join(fx.REPO_ROOT, "circuits", "keys", "credit.zkey")
     fx.CIRCUIT_VK = fx.CIRCUIT_VK or os.path.join(fx.REPO_ROOT, "circuits", "keys",
                                                   "verification_key.json")
     harness.MODULE_PATH = os.environ["ZKC_MODULE"]
 
-    made = credentials(build_dir, args.credentials)
     cores = os.cpu_count()
     redis = harness.Redis().start()
     nginx = harness.Nginx(f"""
         access_log off;
         zkcredit_redis 127.0.0.1:{redis.port};
+        zkcredit_redis_prefix test:;
         upstream fast {{ server 127.0.0.1:%%PORT_up%%; keepalive 64; }}
         server {{
             listen 127.0.0.1:%%PORT_up%%;
@@ -144,48 +164,63 @@ def main():
     """, workers=cores, main_body="worker_rlimit_nofile 4096;")
     fx.write_signing_key(nginx.prefix)
     try:
-        fx.publish_root(redis, made["root_hex"])
         nginx.start()
+        made = credentials(build_dir, challenge_key(nginx), args.credentials)
+
+        def fresh_store():
+            redis.command("FLUSHDB")
+            fx.publish_root(redis, made["root_hex"])
+
         with tempfile.TemporaryDirectory() as tmp:
             creds_file = os.path.join(tmp, "credentials.txt")
             with open(creds_file, "w") as f:
-                f.write("\n".join(c["header"] for c in made["credentials"]) + "\n")
+                f.write("\n".join(made["credentials"]) + "\n")
             script = os.path.join(tmp, "gated.lua")
             with open(script, "w") as f:
                 f.write(WRK_SCRIPT)
 
+            def gated_run(threads, conns):
+                fresh_store()
+                run = wrk(nginx.port, "/gated/item", threads, conns, args.duration, script,
+                          (creds_file, str(threads)))
+                if run["non_2xx"]:
+                    raise SystemExit(f"{run['non_2xx']} gated requests failed or ran out of "
+                                     "credentials: raise --credentials or lower --duration")
+                return run
+
+            # plain and gated alternate, so both see the same machine
             threads, conns = 2, 16
-            plain = wrk(nginx.port, "/plain/item", threads, conns, args.duration)
-            gated = wrk(nginx.port, "/gated/item", threads, conns, args.duration, script,
-                        (creds_file, str(threads)))
-            if gated["non_2xx"]:
-                raise SystemExit(f"{gated['non_2xx']} gated requests failed or ran out of "
-                                 "credentials: raise --credentials or lower --duration")
+            plain_runs, gated_runs = [], []
+            for _ in range(args.rounds):
+                plain_runs.append(wrk(nginx.port, "/plain/item", threads, conns, args.duration))
+                gated_runs.append(gated_run(threads, conns))
             verify = verify_seconds(nginx)
-            # latency at about half the gated throughput: one connection a thread
-            plain_half = wrk(nginx.port, "/plain/item", 1, 1, args.duration)
-            redis.command("FLUSHDB")
-            fx.publish_root(redis, made["root_hex"])
-            gated_half = wrk(nginx.port, "/gated/item", 1, 1, args.duration, script,
-                             (creds_file, "1"))
+            # latency without queueing: one connection, one request at a time
+            plain_one = wrk(nginx.port, "/plain/item", 1, 1, args.duration)
+            gated_one = gated_run(1, 1)
     finally:
         nginx.stop()
         redis.stop()
 
     ceiling = cores / verify
+    plain_rps = median([run["rps"] for run in plain_runs])
+    gated_rps = median([run["rps"] for run in gated_runs])
     result = {
         "cores": cores,
-        "plain_rps": plain["rps"],
-        "gated_rps": gated["rps"],
-        "gated_to_plain": gated["rps"] / plain["rps"],
+        "rounds": args.rounds,
+        "duration_s": args.duration,
+        "plain_rps": plain_rps,
+        "gated_rps": gated_rps,
+        "gated_to_plain": median([g["rps"] / p["rps"] for p, g in zip(plain_runs, gated_runs)]),
         "verify_ms_in_nginx": verify * 1000,
         "verify_only_ceiling_rps": ceiling,
-        "gated_to_ceiling": gated["rps"] / ceiling,
-        "low_load_gated_rps": gated_half["rps"],
-        "added_latency_p50_ms": gated_half["p50_ms"] - plain_half["p50_ms"],
-        "added_latency_p99_ms": gated_half["p99_ms"] - plain_half["p99_ms"],
-        "plain_low_load": plain_half,
-        "gated_low_load": gated_half,
+        "gated_to_ceiling": gated_rps / ceiling,
+        "gated_p50_ms_loaded": median([run["p50_ms"] for run in gated_runs]),
+        "gated_p99_ms_loaded": median([run["p99_ms"] for run in gated_runs]),
+        "added_latency_p50_ms": gated_one["p50_ms"] - plain_one["p50_ms"],
+        "added_latency_p99_ms": gated_one["p99_ms"] - plain_one["p99_ms"],
+        "plain_one_connection": plain_one,
+        "gated_one_connection": gated_one,
     }
     print(json.dumps(result, indent=2))
 

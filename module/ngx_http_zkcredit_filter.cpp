@@ -87,7 +87,7 @@ ngx_http_zkcredit_header_filter(ngx_http_request_t *r)
 
     amount = lcf->c_max - charge;
 
-    refund = libverify::refund_sign(lcf->signer->secret,
+    refund = libverify::refund_sign(lcf->signer->key,
                                     lcf->signer->key_hash,
                                     lcf->deployment->scope,
                                     ctx->job->credential.c_new, amount);
@@ -157,64 +157,19 @@ ngx_http_zkcredit_charge(ngx_http_request_t *r,
 }
 
 
-static ngx_str_t *
-ngx_http_zkcredit_key(ngx_http_request_t *r, const char *kind,
-    u_char *suffix, size_t suffix_len)
-{
-    u_char                         *p;
-    size_t                          kind_len;
-    ngx_str_t                      *key;
-    ngx_http_zkcredit_main_conf_t  *zmcf;
-
-    zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(
-               ngx_http_get_module_main_conf(r, ngx_http_zkcredit_module));
-
-    kind_len = ngx_strlen(kind);
-
-    key = static_cast<ngx_str_t *>(ngx_palloc(r->pool, sizeof(ngx_str_t)));
-    p = static_cast<u_char *>(ngx_pnalloc(r->pool,
-            zmcf->redis_prefix.len + kind_len + suffix_len));
-    if (key == NULL || p == NULL) {
-        return NULL;
-    }
-
-    key->data = p;
-    p = ngx_cpymem(p, zmcf->redis_prefix.data, zmcf->redis_prefix.len);
-    p = ngx_cpymem(p, kind, kind_len);
-
-    if (suffix_len) {
-        p = ngx_cpymem(p, suffix, suffix_len);
-    }
-    key->len = p - key->data;
-
-    return key;
-}
-
-
 static void
 ngx_http_zkcredit_store_voucher(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *voucher)
 {
-    size_t       lens[4];
-    ngx_str_t   *key;
-    const char  *argv[4];
+    ngx_http_zkcredit_cmd_t  cmd;
 
-    key = ngx_http_zkcredit_key(r, "n:", ctx->nullifier_hex,
-                                NGX_HTTP_ZKCREDIT_HEX_LEN);
-    if (key == NULL) {
-        return;
-    }
+    ngx_http_zkcredit_cmd_init(&cmd, r, "HSET");
+    ngx_http_zkcredit_cmd_key(&cmd, "n:", ctx->nullifier_hex,
+                              NGX_HTTP_ZKCREDIT_HEX_LEN);
+    ngx_http_zkcredit_cmd_literal(&cmd, "v");
+    ngx_http_zkcredit_cmd_arg(&cmd, voucher->data, voucher->len);
 
-    argv[0] = "HSET";
-    lens[0] = 4;
-    argv[1] = reinterpret_cast<char *>(key->data);
-    lens[1] = key->len;
-    argv[2] = "v";
-    lens[2] = 1;
-    argv[3] = reinterpret_cast<char *>(voucher->data);
-    lens[3] = voucher->len;
-
-    ngx_http_zkcredit_redis_write(4, argv, lens, "refund voucher");
+    ngx_http_zkcredit_redis_write(&cmd, "refund voucher");
 }
 
 
@@ -226,41 +181,25 @@ static void
 ngx_http_zkcredit_record_policy(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *reason)
 {
-    u_char      digest[crypto_hash_sha256_BYTES];
-    u_char      digest_hex[2 * crypto_hash_sha256_BYTES];
-    u_char      minute[NGX_TIME_T_LEN];
-    size_t      lens[9];
-    ngx_str_t  *stream;
-    const char *argv[9];
-
-    stream = ngx_http_zkcredit_key(r, "evidence:policy", NULL, 0);
-    if (stream == NULL) {
-        return;
-    }
+    u_char                   digest[crypto_hash_sha256_BYTES];
+    u_char                   digest_hex[2 * crypto_hash_sha256_BYTES];
+    ngx_http_zkcredit_cmd_t  cmd;
 
     crypto_hash_sha256(digest, reason->data, reason->len);
     ngx_hex_dump(digest_hex, digest, sizeof(digest));
 
-    argv[0] = "XADD";
-    lens[0] = 4;
-    argv[1] = reinterpret_cast<char *>(stream->data);
-    lens[1] = stream->len;
-    argv[2] = "*";
-    lens[2] = 1;
-    argv[3] = "nullifier";
-    lens[3] = 9;
-    argv[4] = reinterpret_cast<char *>(ctx->nullifier_hex);
-    lens[4] = NGX_HTTP_ZKCREDIT_HEX_LEN;
-    argv[5] = "reason_sha256";
-    lens[5] = 13;
-    argv[6] = reinterpret_cast<char *>(digest_hex);
-    lens[6] = sizeof(digest_hex);
-    argv[7] = "minute";
-    lens[7] = 6;
-    argv[8] = reinterpret_cast<char *>(minute);
-    lens[8] = ngx_sprintf(minute, "%T", ngx_time() / 60 * 60) - minute;
+    ngx_http_zkcredit_cmd_init(&cmd, r, "XADD");
+    ngx_http_zkcredit_cmd_key(&cmd, "evidence:policy", NULL, 0);
+    ngx_http_zkcredit_cmd_literal(&cmd, "*");
+    ngx_http_zkcredit_cmd_literal(&cmd, "nullifier");
+    ngx_http_zkcredit_cmd_arg(&cmd, ctx->nullifier_hex,
+                              NGX_HTTP_ZKCREDIT_HEX_LEN);
+    ngx_http_zkcredit_cmd_literal(&cmd, "reason_sha256");
+    ngx_http_zkcredit_cmd_arg(&cmd, digest_hex, sizeof(digest_hex));
+    ngx_http_zkcredit_cmd_literal(&cmd, "minute");
+    ngx_http_zkcredit_cmd_time(&cmd, ngx_time() / 60 * 60);
 
-    ngx_http_zkcredit_redis_write(9, argv, lens, "policy evidence");
+    ngx_http_zkcredit_redis_write(&cmd, "policy evidence");
 }
 
 
@@ -271,12 +210,10 @@ ngx_http_zkcredit_record_policy(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_zkcredit_refunds_handler(ngx_http_request_t *r)
 {
-    size_t                       lens[3];
     ngx_int_t                    rc;
-    ngx_str_t                   *key;
     ngx_uint_t                   i;
-    const char                  *argv[3];
     ngx_http_cleanup_t          *cln;
+    ngx_http_zkcredit_cmd_t      cmd;
     ngx_http_zkcredit_lookup_t  *lookup;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -311,10 +248,13 @@ ngx_http_zkcredit_refunds_handler(ngx_http_request_t *r)
         }
     }
 
-    key = ngx_http_zkcredit_key(r, "n:", lookup->nullifier_hex.data,
-                                NGX_HTTP_ZKCREDIT_HEX_LEN);
+    ngx_http_zkcredit_cmd_init(&cmd, r, "HGET");
+    ngx_http_zkcredit_cmd_key(&cmd, "n:", lookup->nullifier_hex.data,
+                              NGX_HTTP_ZKCREDIT_HEX_LEN);
+    ngx_http_zkcredit_cmd_literal(&cmd, "v");
+
     cln = ngx_http_cleanup_add(r, 0);
-    if (key == NULL || cln == NULL) {
+    if (cmd.failed || cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -325,16 +265,9 @@ ngx_http_zkcredit_refunds_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_zkcredit_lookup_cleanup;
     cln->data = lookup;
 
-    argv[0] = "HGET";
-    lens[0] = 4;
-    argv[1] = reinterpret_cast<char *>(key->data);
-    lens[1] = key->len;
-    argv[2] = "v";
-    lens[2] = 1;
-
     lookup->op = ngx_http_zkcredit_redis_send(r->connection->log,
                                               ngx_http_zkcredit_lookup_reply,
-                                              lookup, 3, argv, lens);
+                                              lookup, &cmd);
     if (lookup->op == NULL) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }

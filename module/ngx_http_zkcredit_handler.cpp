@@ -454,63 +454,25 @@ static ngx_int_t
 ngx_http_zkcredit_spend(ngx_http_request_t *r,
     ngx_http_zkcredit_loc_conf_t *lcf, ngx_http_zkcredit_ctx_t *ctx)
 {
-    u_char                         *p;
-    size_t                          lens[9];
-    const char                     *argv[9];
-    ngx_http_cleanup_t             *cln;
-    libverify::Credential          *cred;
-    ngx_http_zkcredit_main_conf_t  *zmcf;
+    ngx_http_cleanup_t       *cln;
+    libverify::Credential    *cred;
+    ngx_http_zkcredit_cmd_t   cmd;
 
-    enum { key_nullifier = 3, key_roots, arg_root, arg_x, arg_y, arg_window };
-
-    zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(
-               ngx_http_get_module_main_conf(r, ngx_http_zkcredit_module));
     cred = &ctx->job->credential;
 
     ngx_http_zkcredit_field_hex(cred->nullifier, ctx->nullifier_hex);
 
-    p = static_cast<u_char *>(ngx_pnalloc(r->pool,
-            2 * zmcf->redis_prefix.len + sizeof("n:roots") - 1
-            + 4 * NGX_HTTP_ZKCREDIT_HEX_LEN + NGX_TIME_T_LEN));
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    argv[0] = "EVAL";
-    lens[0] = 4;
-    argv[1] = reinterpret_cast<const char *>(ngx_http_zkcredit_spend_script.data);
-    lens[1] = ngx_http_zkcredit_spend_script.len;
-    argv[2] = "2";
-    lens[2] = 1;
-
-    argv[key_nullifier] = reinterpret_cast<char *>(p);
-    p = ngx_cpymem(p, zmcf->redis_prefix.data, zmcf->redis_prefix.len);
-    p = ngx_cpymem(p, "n:", 2);
-    p = ngx_cpymem(p, ctx->nullifier_hex, NGX_HTTP_ZKCREDIT_HEX_LEN);
-    lens[key_nullifier] = p - reinterpret_cast<const u_char *>(argv[key_nullifier]);
-
-    argv[key_roots] = reinterpret_cast<char *>(p);
-    p = ngx_cpymem(p, zmcf->redis_prefix.data, zmcf->redis_prefix.len);
-    p = ngx_cpymem(p, "roots", 5);
-    lens[key_roots] = p - reinterpret_cast<const u_char *>(argv[key_roots]);
-
-    argv[arg_root] = reinterpret_cast<char *>(p);
-    ngx_http_zkcredit_field_hex(cred->root, p);
-    p += NGX_HTTP_ZKCREDIT_HEX_LEN;
-    lens[arg_root] = NGX_HTTP_ZKCREDIT_HEX_LEN;
-
-    argv[arg_x] = reinterpret_cast<char *>(p);
-    ngx_http_zkcredit_field_hex(ctx->job->x, p);
-    p += NGX_HTTP_ZKCREDIT_HEX_LEN;
-    lens[arg_x] = NGX_HTTP_ZKCREDIT_HEX_LEN;
-
-    argv[arg_y] = reinterpret_cast<char *>(p);
-    ngx_http_zkcredit_field_hex(cred->signal, p);
-    p += NGX_HTTP_ZKCREDIT_HEX_LEN;
-    lens[arg_y] = NGX_HTTP_ZKCREDIT_HEX_LEN;
-
-    argv[arg_window] = reinterpret_cast<char *>(p);
-    lens[arg_window] = ngx_sprintf(p, "%T", lcf->root_window) - p;
+    ngx_http_zkcredit_cmd_init(&cmd, r, "EVAL");
+    ngx_http_zkcredit_cmd_arg(&cmd, ngx_http_zkcredit_spend_script.data,
+                              ngx_http_zkcredit_spend_script.len);
+    ngx_http_zkcredit_cmd_literal(&cmd, "2");
+    ngx_http_zkcredit_cmd_key(&cmd, "n:", ctx->nullifier_hex,
+                              NGX_HTTP_ZKCREDIT_HEX_LEN);
+    ngx_http_zkcredit_cmd_key(&cmd, "roots", NULL, 0);
+    ngx_http_zkcredit_cmd_field(&cmd, cred->root);
+    ngx_http_zkcredit_cmd_field(&cmd, ctx->job->x);
+    ngx_http_zkcredit_cmd_field(&cmd, cred->signal);
+    ngx_http_zkcredit_cmd_time(&cmd, lcf->root_window);
 
     if (ctx->wake.handler == NULL) {
         cln = ngx_http_cleanup_add(r, 0);
@@ -528,7 +490,7 @@ ngx_http_zkcredit_spend(ngx_http_request_t *r,
 
     ctx->op = ngx_http_zkcredit_redis_send(r->connection->log,
                                            ngx_http_zkcredit_spend_reply, ctx,
-                                           9, argv, lens);
+                                           &cmd);
 
     if (ctx->op == NULL) {
         ctx->outcome = NGX_HTTP_ZKCREDIT_STORE_ERROR;
@@ -634,17 +596,9 @@ static void
 ngx_http_zkcredit_record_double_spend(ngx_http_zkcredit_ctx_t *ctx,
     const libverify::Fr &x1, const libverify::Fr &y1)
 {
-    u_char                         *p, *hex[7];
-    size_t                          lens[19];
-    time_t                          minute;
-    ngx_uint_t                      i;
-    const char                     *argv[19];
-    libverify::Fr                   k, id;
-    ngx_http_request_t             *r;
-    ngx_http_zkcredit_main_conf_t  *zmcf;
-
-    static const char  *names[] = { "k", "id", "nullifier", "x1", "y1",
-                                    "x2", "y2" };
+    libverify::Fr             k;
+    ngx_http_request_t       *r;
+    ngx_http_zkcredit_cmd_t   cmd;
 
     r = ctx->request;
 
@@ -655,59 +609,33 @@ ngx_http_zkcredit_record_double_spend(ngx_http_zkcredit_ctx_t *ctx,
         return;
     }
 
-    id = libverify::poseidon(&k, 1);
-
-    zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(
-               ngx_http_get_module_main_conf(r, ngx_http_zkcredit_module));
-
-    p = static_cast<u_char *>(ngx_pnalloc(r->pool,
-            zmcf->redis_prefix.len + sizeof("evidence:double-spend") - 1
-            + 7 * NGX_HTTP_ZKCREDIT_HEX_LEN + NGX_TIME_T_LEN));
-    if (p == NULL) {
-        return;
-    }
-
-    argv[0] = "XADD";
-    lens[0] = 4;
-    argv[1] = reinterpret_cast<char *>(p);
-    p = ngx_cpymem(p, zmcf->redis_prefix.data, zmcf->redis_prefix.len);
-    p = ngx_cpymem(p, "evidence:double-spend", 21);
-    lens[1] = p - reinterpret_cast<const u_char *>(argv[1]);
-    argv[2] = "*";
-    lens[2] = 1;
-
-    for (i = 0; i < 7; i++) {
-        hex[i] = p;
-        p += NGX_HTTP_ZKCREDIT_HEX_LEN;
-    }
-
-    ngx_http_zkcredit_field_hex(k, hex[0]);
-    ngx_http_zkcredit_field_hex(id, hex[1]);
-    ngx_memcpy(hex[2], ctx->nullifier_hex, NGX_HTTP_ZKCREDIT_HEX_LEN);
-    ngx_http_zkcredit_field_hex(x1, hex[3]);
-    ngx_http_zkcredit_field_hex(y1, hex[4]);
-    ngx_http_zkcredit_field_hex(ctx->job->x, hex[5]);
-    ngx_http_zkcredit_field_hex(ctx->job->credential.signal, hex[6]);
-
-    for (i = 0; i < 7; i++) {
-        argv[3 + 2 * i] = names[i];
-        lens[3 + 2 * i] = ngx_strlen(names[i]);
-        argv[4 + 2 * i] = reinterpret_cast<char *>(hex[i]);
-        lens[4 + 2 * i] = NGX_HTTP_ZKCREDIT_HEX_LEN;
-    }
-
+    ngx_http_zkcredit_cmd_init(&cmd, r, "XADD");
+    ngx_http_zkcredit_cmd_key(&cmd, "evidence:double-spend", NULL, 0);
+    ngx_http_zkcredit_cmd_literal(&cmd, "*");
+    ngx_http_zkcredit_cmd_literal(&cmd, "k");
+    ngx_http_zkcredit_cmd_field(&cmd, k);
+    ngx_http_zkcredit_cmd_literal(&cmd, "id");
+    ngx_http_zkcredit_cmd_field(&cmd, libverify::poseidon(&k, 1));
+    ngx_http_zkcredit_cmd_literal(&cmd, "nullifier");
+    ngx_http_zkcredit_cmd_arg(&cmd, ctx->nullifier_hex,
+                              NGX_HTTP_ZKCREDIT_HEX_LEN);
+    ngx_http_zkcredit_cmd_literal(&cmd, "x1");
+    ngx_http_zkcredit_cmd_field(&cmd, x1);
+    ngx_http_zkcredit_cmd_literal(&cmd, "y1");
+    ngx_http_zkcredit_cmd_field(&cmd, y1);
+    ngx_http_zkcredit_cmd_literal(&cmd, "x2");
+    ngx_http_zkcredit_cmd_field(&cmd, ctx->job->x);
+    ngx_http_zkcredit_cmd_literal(&cmd, "y2");
+    ngx_http_zkcredit_cmd_field(&cmd, ctx->job->credential.signal);
     /* the time to the minute only: evidence need not time a request */
-    minute = ngx_time() / 60 * 60;
-    argv[17] = "minute";
-    lens[17] = 6;
-    argv[18] = reinterpret_cast<char *>(p);
-    lens[18] = ngx_sprintf(p, "%T", minute) - p;
+    ngx_http_zkcredit_cmd_literal(&cmd, "minute");
+    ngx_http_zkcredit_cmd_time(&cmd, ngx_time() / 60 * 60);
 
     sodium_memzero(&k, sizeof(k));
 
     ctx->op = ngx_http_zkcredit_redis_send(r->connection->log,
                                            ngx_http_zkcredit_evidence_reply,
-                                           ctx, 19, argv, lens);
+                                           ctx, &cmd);
     if (ctx->op == NULL) {
         ngx_http_zkcredit_evidence_reply(ctx, NULL);
     }

@@ -716,13 +716,12 @@ ngx_http_zkcredit_written(void *data, redisReply *reply)
 
 /* a write no request waits for: a failure is logged, nothing more */
 void
-ngx_http_zkcredit_redis_write(int argc, const char **argv,
-    const size_t *argvlen, const char *what)
+ngx_http_zkcredit_redis_write(ngx_http_zkcredit_cmd_t *cmd, const char *what)
 {
     void  *data = const_cast<char *>(what);
 
     if (ngx_http_zkcredit_redis_send(ngx_cycle->log, ngx_http_zkcredit_written,
-                                     data, argc, argv, argvlen)
+                                     data, cmd)
         == NULL)
     {
         ngx_http_zkcredit_written(data, NULL);
@@ -1047,6 +1046,7 @@ ngx_http_zkcredit_signing_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_file_info_t              fi;
     ngx_pool_cleanup_t          *cln;
     ngx_http_zkcredit_signer_t  *signer;
+    libverify::EddsaPrivateKey   secret_key;
 
     if (zlcf->signer != NULL) {
         return const_cast<char *>("is duplicate");
@@ -1090,16 +1090,15 @@ ngx_http_zkcredit_signing_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
-    signer = new (cln->data) ngx_http_zkcredit_signer_t();
-    cln->handler = ngx_http_zkcredit_destroy<ngx_http_zkcredit_signer_t>;
-
     (void) libverify::EddsaPrivateKey::from_bytes(secret, sizeof(secret),
-                                                  signer->secret);
+                                                  secret_key);
     sodium_memzero(secret, sizeof(secret));
 
-    signer->public_key = libverify::eddsa_prv2pub(signer->secret);
-    signer->key_hash = libverify::server_key_hash(signer->public_key);
-    libverify::baby_jub_pack(signer->public_key, packed);
+    signer = new (cln->data) ngx_http_zkcredit_signer_t(secret_key);
+    cln->handler = ngx_http_zkcredit_destroy<ngx_http_zkcredit_signer_t>;
+
+    signer->key_hash = libverify::server_key_hash(signer->key.public_key());
+    libverify::baby_jub_pack(signer->key.public_key(), packed);
     ngx_hex_dump(signer->packed, packed, sizeof(packed));
 
     zlcf->signer = signer;

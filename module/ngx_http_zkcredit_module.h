@@ -100,10 +100,15 @@ typedef struct {
 } ngx_http_zkcredit_main_conf_t;
 
 
-/* a refund signing key; the secret never leaves this object */
-typedef struct {
-    libverify::EddsaPrivateKey         secret;
-    libverify::BabyJubAffine           public_key;
+/*
+ * A refund signing key, expanded once at configuration time so that a
+ * voucher costs one signature; the secret never leaves this object.
+ */
+typedef struct ngx_http_zkcredit_signer_s {
+    explicit ngx_http_zkcredit_signer_s(const libverify::EddsaPrivateKey &secret)
+        : key(secret) {}
+
+    libverify::EddsaSigningKey         key;
     libverify::Fr                      key_hash;
     u_char                             packed[NGX_HTTP_ZKCREDIT_HEX_LEN];
 } ngx_http_zkcredit_signer_t;
@@ -132,6 +137,24 @@ typedef struct ngx_http_zkcredit_redis_op_s  ngx_http_zkcredit_redis_op_t;
 
 typedef void (*ngx_http_zkcredit_redis_handler_pt)(void *data,
     redisReply *reply);
+
+
+#define NGX_HTTP_ZKCREDIT_CMD_MAX_ARGS  19
+
+/*
+ * One Redis command being built. Copied arguments live in the request
+ * pool; hiredis formats the command when it is sent, so the others need
+ * only last until then. A failed allocation or too many arguments marks
+ * the command failed, and a failed command is never sent.
+ */
+typedef struct {
+    ngx_pool_t                        *pool;
+    ngx_str_t                         *prefix;
+    int                                argc;
+    ngx_uint_t                         failed;
+    const char                        *argv[NGX_HTTP_ZKCREDIT_CMD_MAX_ARGS];
+    size_t                             lens[NGX_HTTP_ZKCREDIT_CMD_MAX_ARGS];
+} ngx_http_zkcredit_cmd_t;
 
 
 /* the verification work handed to a thread; it touches no nginx state */
@@ -195,8 +218,8 @@ ngx_table_elt_t *ngx_http_zkcredit_find_header(ngx_list_t *headers,
 void ngx_http_zkcredit_resume(ngx_http_request_t *r);
 void ngx_http_zkcredit_cancel(ngx_http_zkcredit_redis_op_t **op,
     ngx_event_t *wake);
-void ngx_http_zkcredit_redis_write(int argc, const char **argv,
-    const size_t *argvlen, const char *what);
+void ngx_http_zkcredit_redis_write(ngx_http_zkcredit_cmd_t *cmd,
+    const char *what);
 
 /* ngx_http_zkcredit_handler.cpp */
 ngx_int_t ngx_http_zkcredit_access_handler(ngx_http_request_t *r);
@@ -217,8 +240,19 @@ ngx_int_t ngx_http_zkcredit_redis_init_process(ngx_cycle_t *cycle,
     ngx_http_zkcredit_main_conf_t *zmcf);
 void ngx_http_zkcredit_redis_exit_process(void);
 ngx_http_zkcredit_redis_op_t *ngx_http_zkcredit_redis_send(ngx_log_t *log,
-    ngx_http_zkcredit_redis_handler_pt handler, void *data, int argc,
-    const char **argv, const size_t *argvlen);
+    ngx_http_zkcredit_redis_handler_pt handler, void *data,
+    ngx_http_zkcredit_cmd_t *cmd);
+void ngx_http_zkcredit_cmd_init(ngx_http_zkcredit_cmd_t *cmd,
+    ngx_http_request_t *r, const char *name);
+void ngx_http_zkcredit_cmd_arg(ngx_http_zkcredit_cmd_t *cmd, const void *data,
+    size_t len);
+void ngx_http_zkcredit_cmd_literal(ngx_http_zkcredit_cmd_t *cmd,
+    const char *text);
+void ngx_http_zkcredit_cmd_key(ngx_http_zkcredit_cmd_t *cmd, const char *kind,
+    const u_char *suffix, size_t suffix_len);
+void ngx_http_zkcredit_cmd_field(ngx_http_zkcredit_cmd_t *cmd,
+    const libverify::Fr &value);
+void ngx_http_zkcredit_cmd_time(ngx_http_zkcredit_cmd_t *cmd, time_t value);
 void ngx_http_zkcredit_redis_detach(ngx_http_zkcredit_redis_op_t *op);
 
 

@@ -102,15 +102,15 @@ ngx_http_zkcredit_redis_exit_process(void)
  */
 ngx_http_zkcredit_redis_op_t *
 ngx_http_zkcredit_redis_send(ngx_log_t *log,
-    ngx_http_zkcredit_redis_handler_pt handler, void *data, int argc,
-    const char **argv, const size_t *argvlen)
+    ngx_http_zkcredit_redis_handler_pt handler, void *data,
+    ngx_http_zkcredit_cmd_t *cmd)
 {
     ngx_http_zkcredit_redis_t     *rd;
     ngx_http_zkcredit_redis_op_t  *op;
 
     rd = ngx_http_zkcredit_redis;
 
-    if (rd == NULL) {
+    if (rd == NULL || cmd->failed) {
         return NULL;
     }
 
@@ -137,7 +137,7 @@ ngx_http_zkcredit_redis_send(ngx_log_t *log,
     op->timeout.log = rd->log;
 
     if (redisAsyncCommandArgv(rd->ac, ngx_http_zkcredit_redis_reply, op,
-                              argc, argv, argvlen)
+                              cmd->argc, cmd->argv, cmd->lens)
         != REDIS_OK)
     {
         ngx_free(op);
@@ -147,6 +147,107 @@ ngx_http_zkcredit_redis_send(ngx_log_t *log,
     ngx_add_timer(&op->timeout, rd->conf->redis_timeout);
 
     return op;
+}
+
+
+void
+ngx_http_zkcredit_cmd_init(ngx_http_zkcredit_cmd_t *cmd, ngx_http_request_t *r,
+    const char *name)
+{
+    ngx_http_zkcredit_main_conf_t  *zmcf;
+
+    zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(
+               ngx_http_get_module_main_conf(r, ngx_http_zkcredit_module));
+
+    cmd->pool = r->pool;
+    cmd->prefix = &zmcf->redis_prefix;
+    cmd->argc = 0;
+    cmd->failed = 0;
+
+    ngx_http_zkcredit_cmd_literal(cmd, name);
+}
+
+
+/* not copied: the data must stay put until the command is sent */
+void
+ngx_http_zkcredit_cmd_arg(ngx_http_zkcredit_cmd_t *cmd, const void *data,
+    size_t len)
+{
+    if (data == NULL || cmd->argc == NGX_HTTP_ZKCREDIT_CMD_MAX_ARGS) {
+        cmd->failed = 1;
+        return;
+    }
+
+    cmd->argv[cmd->argc] = static_cast<const char *>(data);
+    cmd->lens[cmd->argc] = len;
+    cmd->argc++;
+}
+
+
+void
+ngx_http_zkcredit_cmd_literal(ngx_http_zkcredit_cmd_t *cmd, const char *text)
+{
+    ngx_http_zkcredit_cmd_arg(cmd, text, ngx_strlen(text));
+}
+
+
+/* <prefix><kind><suffix>, e.g. "zkcredit:n:<nullifier hex>" */
+void
+ngx_http_zkcredit_cmd_key(ngx_http_zkcredit_cmd_t *cmd, const char *kind,
+    const u_char *suffix, size_t suffix_len)
+{
+    u_char  *key, *p;
+    size_t   kind_len;
+
+    kind_len = ngx_strlen(kind);
+
+    key = static_cast<u_char *>(ngx_pnalloc(cmd->pool,
+              cmd->prefix->len + kind_len + suffix_len));
+    if (key == NULL) {
+        cmd->failed = 1;
+        return;
+    }
+
+    p = ngx_cpymem(key, cmd->prefix->data, cmd->prefix->len);
+    p = ngx_cpymem(p, kind, kind_len);
+
+    if (suffix_len) {
+        p = ngx_cpymem(p, suffix, suffix_len);
+    }
+
+    ngx_http_zkcredit_cmd_arg(cmd, key, p - key);
+}
+
+
+/* a field element as 64 lower-case hex digits */
+void
+ngx_http_zkcredit_cmd_field(ngx_http_zkcredit_cmd_t *cmd,
+    const libverify::Fr &value)
+{
+    u_char  *hex;
+
+    hex = static_cast<u_char *>(ngx_pnalloc(cmd->pool,
+                                            NGX_HTTP_ZKCREDIT_HEX_LEN));
+    if (hex != NULL) {
+        ngx_http_zkcredit_field_hex(value, hex);
+    }
+
+    ngx_http_zkcredit_cmd_arg(cmd, hex, NGX_HTTP_ZKCREDIT_HEX_LEN);
+}
+
+
+void
+ngx_http_zkcredit_cmd_time(ngx_http_zkcredit_cmd_t *cmd, time_t value)
+{
+    u_char  *text;
+
+    text = static_cast<u_char *>(ngx_pnalloc(cmd->pool, NGX_TIME_T_LEN));
+    if (text == NULL) {
+        cmd->failed = 1;
+        return;
+    }
+
+    ngx_http_zkcredit_cmd_arg(cmd, text, ngx_sprintf(text, "%T", value) - text);
 }
 
 

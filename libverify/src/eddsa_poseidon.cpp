@@ -12,27 +12,11 @@ namespace libverify {
 
 struct EddsaKeyAccess {
     static const uint8_t* bytes(const EddsaPrivateKey& k) { return k.bytes_; }
+    static const uint8_t* pruned_scalar(const EddsaSigningKey& k) { return k.digest_; }
+    static const uint8_t* nonce_prefix(const EddsaSigningKey& k) { return k.digest_ + 32; }
 };
 
 namespace {
-
-// The secret half of the BLAKE-512 expansion, wiped when it goes.
-struct ExpandedKey {
-    uint8_t digest[kBlake512DigestBytes];
-
-    explicit ExpandedKey(const EddsaPrivateKey& key) {
-        blake512(EddsaKeyAccess::bytes(key), kEddsaPrivateKeyBytes, digest);
-        digest[0] &= 0xf8;
-        digest[31] &= 0x7f;
-        digest[31] |= 0x40;
-    }
-    ~ExpandedKey() { sodium_memzero(digest, sizeof digest); }
-    ExpandedKey(const ExpandedKey&) = delete;
-    ExpandedKey& operator=(const ExpandedKey&) = delete;
-
-    const uint8_t* pruned_scalar() const { return digest; }
-    const uint8_t* nonce_prefix() const { return digest + 32; }
-};
 
 template <class T>
 void wipe(T& value) {
@@ -40,9 +24,9 @@ void wipe(T& value) {
 }
 
 // (s >> 3) mod l as limbs; s is below 2^255 so the shift fits 252 bits.
-Limbs public_scalar(const ExpandedKey& ek) {
+Limbs public_scalar(const uint8_t pruned_scalar[32]) {
     uint8_t shifted[32];
-    const uint8_t* s = ek.pruned_scalar();
+    const uint8_t* s = pruned_scalar;
     for (int i = 0; i < 32; ++i) {
         uint8_t next = i < 31 ? s[i + 1] : 0;
         shifted[i] = static_cast<uint8_t>((s[i] >> 3) | (next << 5));
@@ -54,8 +38,8 @@ Limbs public_scalar(const ExpandedKey& ek) {
     return out;
 }
 
-BabyJubAffine derive_public(const ExpandedKey& ek) {
-    Limbs a = public_scalar(ek);
+BabyJubAffine derive_public(const uint8_t pruned_scalar[32]) {
+    Limbs a = public_scalar(pruned_scalar);
     BabyJubAffine pub = BabyJubPoint::mul_base8(a).to_affine();
     wipe(a);
     return pub;
@@ -94,17 +78,36 @@ std::ostream& operator<<(std::ostream& os, const EddsaPrivateKey&) {
 
 void PrintTo(const EddsaPrivateKey&, std::ostream* os) { *os << "<redacted>"; }
 
+EddsaSigningKey::EddsaSigningKey(const EddsaPrivateKey& key) noexcept {
+    static_assert(sizeof digest_ == kBlake512DigestBytes, "the expansion is one BLAKE-512");
+    blake512(EddsaKeyAccess::bytes(key), kEddsaPrivateKeyBytes, digest_);
+    digest_[0] &= 0xf8;
+    digest_[31] &= 0x7f;
+    digest_[31] |= 0x40;
+    public_key_ = derive_public(digest_);
+}
+
+EddsaSigningKey::~EddsaSigningKey() { sodium_memzero(digest_, sizeof digest_); }
+
+std::ostream& operator<<(std::ostream& os, const EddsaSigningKey&) {
+    return os << "<redacted>";
+}
+
+void PrintTo(const EddsaSigningKey&, std::ostream* os) { *os << "<redacted>"; }
+
 BabyJubAffine eddsa_prv2pub(const EddsaPrivateKey& key) noexcept {
-    ExpandedKey ek(key);
-    return derive_public(ek);
+    return EddsaSigningKey(key).public_key();
 }
 
 EddsaSignature eddsa_sign_poseidon(const EddsaPrivateKey& key, const Fr& msg) noexcept {
-    ExpandedKey ek(key);
-    BabyJubAffine pub = derive_public(ek);
+    return eddsa_sign_poseidon(EddsaSigningKey(key), msg);
+}
+
+EddsaSignature eddsa_sign_poseidon(const EddsaSigningKey& key, const Fr& msg) noexcept {
+    const BabyJubAffine& pub = key.public_key();
 
     uint8_t nonce_input[64];
-    std::memcpy(nonce_input, ek.nonce_prefix(), 32);
+    std::memcpy(nonce_input, EddsaKeyAccess::nonce_prefix(key), 32);
     msg.to_bytes_le(nonce_input + 32);
     uint8_t nonce_digest[kBlake512DigestBytes];
     blake512(nonce_input, sizeof nonce_input, nonce_digest);
@@ -117,7 +120,7 @@ EddsaSignature eddsa_sign_poseidon(const EddsaPrivateKey& key, const Fr& msg) no
     wipe(r_limbs);
 
     BabyJubScalar hm = fr_mod_l(challenge(r8, pub, msg));
-    BabyJubScalar s = BabyJubScalar::from_bytes_le_reduce(ek.pruned_scalar());
+    BabyJubScalar s = BabyJubScalar::from_bytes_le_reduce(EddsaKeyAccess::pruned_scalar(key));
     BabyJubScalar sig_s = r + hm * s;
     wipe(r);
     wipe(s);

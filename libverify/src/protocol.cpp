@@ -157,7 +157,7 @@ Fr voucher_message(const Fr& scope, const Fr& c_new, uint64_t refund) noexcept {
     return poseidon(inputs, 3);
 }
 
-Refund refund_sign(const EddsaPrivateKey& key, const Fr& key_hash, const Fr& scope,
+Refund refund_sign(const EddsaSigningKey& key, const Fr& key_hash, const Fr& scope,
                    const Fr& c_new, uint64_t amount) noexcept {
     Refund refund;
     refund.amount = amount;

@@ -1,4 +1,5 @@
 #include "libverify/eddsa_poseidon.hpp"
+#include "libverify/protocol.hpp"
 
 #include <gtest/gtest.h>
 
@@ -200,6 +201,45 @@ TEST(EddsaPoseidon, OwnSignaturesVerify) {
         ASSERT_EQ(eddsa_unpack_signature(packed, back), Status::ok);
         EXPECT_EQ(eddsa_verify_poseidon(msg, back, pub), Status::ok);
     }
+}
+
+TEST(EddsaPoseidon, SigningKeySignsLikeThePrivateKeyAcrossMessages) {
+    uint8_t bytes[kEddsaPrivateKeyBytes];
+    for (size_t i = 0; i < sizeof bytes; ++i) {
+        bytes[i] = static_cast<uint8_t>(0xa5 ^ i);
+    }
+    EddsaPrivateKey key;
+    ASSERT_EQ(EddsaPrivateKey::from_bytes(bytes, sizeof bytes, key), Status::ok);
+    const EddsaSigningKey signing(key);
+    EXPECT_TRUE(signing.public_key().x == eddsa_prv2pub(key).x &&
+                signing.public_key().y == eddsa_prv2pub(key).y);
+    for (uint64_t m = 0; m < 4; ++m) {
+        const Fr msg = Fr::from_u64(m * 1000003);
+        const EddsaSignature once = eddsa_sign_poseidon(key, msg);
+        const EddsaSignature reused = eddsa_sign_poseidon(signing, msg);
+        EXPECT_TRUE(once.r8.x == reused.r8.x && once.r8.y == reused.r8.y && once.s == reused.s);
+        EXPECT_EQ(eddsa_verify_poseidon(msg, reused, signing.public_key()), Status::ok);
+    }
+    EXPECT_EQ(testing::PrintToString(signing), "<redacted>");
+}
+
+TEST(EddsaPoseidon, RefundVoucherSignedOnceVerifiesAndBindsItsFields) {
+    const uint8_t bytes[kEddsaPrivateKeyBytes] = {7, 7, 7};
+    EddsaPrivateKey key;
+    ASSERT_EQ(EddsaPrivateKey::from_bytes(bytes, sizeof bytes, key), Status::ok);
+    const EddsaSigningKey signing(key);
+    const Fr key_hash = server_key_hash(signing.public_key());
+    const Fr scope = Fr::from_u64(77);
+    const Fr c_new = Fr::from_u64(123456789);
+    const Refund refund = refund_sign(signing, key_hash, scope, c_new, 750);
+    EXPECT_EQ(refund_verify(refund, signing.public_key(), scope, c_new), Status::ok);
+    EXPECT_EQ(refund_verify(refund, signing.public_key(), scope + Fr::one(), c_new),
+              Status::invalid_signature);
+    EXPECT_EQ(refund_verify(refund, signing.public_key(), scope, c_new + Fr::one()),
+              Status::invalid_signature);
+    Refund more = refund;
+    more.amount += 1;
+    EXPECT_EQ(refund_verify(more, signing.public_key(), scope, c_new), Status::invalid_signature);
 }
 
 TEST(EddsaPoseidon, PrivateKeyHandling) {

@@ -44,6 +44,28 @@ private:
     uint8_t bytes_[kEddsaPrivateKeyBytes];
 };
 
+// A private key expanded once for signing many messages: the pruned
+// scalar, the nonce prefix and the public key, derived at construction
+// instead of at every signature (derivation is a third of the signing
+// cost). Same rules as EddsaPrivateKey: no copies, no printing, wiped.
+class EddsaSigningKey {
+public:
+    explicit EddsaSigningKey(const EddsaPrivateKey& key) noexcept;
+    ~EddsaSigningKey();
+    EddsaSigningKey(const EddsaSigningKey&) = delete;
+    EddsaSigningKey& operator=(const EddsaSigningKey&) = delete;
+
+    const BabyJubAffine& public_key() const noexcept { return public_key_; }
+
+    friend std::ostream& operator<<(std::ostream& os, const EddsaSigningKey&);
+    friend void PrintTo(const EddsaSigningKey&, std::ostream* os);
+
+private:
+    friend struct EddsaKeyAccess;
+    uint8_t digest_[64];  // BLAKE-512 of the private key, scalar half pruned
+    BabyJubAffine public_key_;
+};
+
 struct EddsaSignature {
     BabyJubAffine r8;
     Limbs s;  // as unpacked: may be >= l, which verification rejects
@@ -52,6 +74,7 @@ struct EddsaSignature {
 BabyJubAffine eddsa_prv2pub(const EddsaPrivateKey& key) noexcept;
 
 EddsaSignature eddsa_sign_poseidon(const EddsaPrivateKey& key, const Fr& msg) noexcept;
+EddsaSignature eddsa_sign_poseidon(const EddsaSigningKey& key, const Fr& msg) noexcept;
 
 // ok or the first failed check, in this order: input_out_of_range (S >= l),
 // not_on_curve (R8, then A), not_in_subgroup (R8, then A), identity_point

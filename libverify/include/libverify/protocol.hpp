@@ -91,7 +91,7 @@ struct Refund {
     EddsaSignature signature;
 };
 
-Refund refund_sign(const EddsaPrivateKey& key, const Fr& key_hash, const Fr& scope,
+Refund refund_sign(const EddsaSigningKey& key, const Fr& key_hash, const Fr& scope,
                    const Fr& c_new, uint64_t amount) noexcept;
 
 // ok, or the signature's failure (eddsa_verify_poseidon), or invalid_signature
