@@ -22,7 +22,7 @@ build: bootstrap
 	@cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
-	@scripts/demo.sh $(BUILD)
+	@scripts/demo.py $(BUILD)
 
 test: test-unit test-asan test-fuzz
 
