@@ -184,6 +184,35 @@ class DebianSnippetTest(unittest.TestCase):
             self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
 
 
+    def test_example_site_passes_nginx_t(self):
+        """conf/zkcredit-site.conf.example, with its paths pointed at a scratch
+        folder, is a complete gateway configuration."""
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        with open(os.path.join(root, "conf", "zkcredit-site.conf.example")) as f:
+            site = f.read()
+        with tempfile.TemporaryDirectory() as prefix:
+            write_signing_key(prefix)
+            for old, new in (("/etc/zkcredit/verification_key.json",
+                              os.path.join(root, "circuits", "keys", "verification_key.json")),
+                             ("/etc/zkcredit/refund.key", os.path.join(prefix, "refund.key")),
+                             ("/var/log/nginx/", prefix + "/"),
+                             ("root /var/www;", f"root {prefix};"),
+                             ("listen 80;", "listen 127.0.0.1:1;")):
+                self.assertIn(old, site)
+                site = site.replace(old, new)
+            with open(os.path.join(prefix, "site.conf"), "w") as f:
+                f.write(site)
+            conf = os.path.join(prefix, "nginx.conf")
+            with open(conf, "w") as f:
+                f.write(f"load_module {harness.MODULE_PATH};\nevents {{}}\n"
+                        f"http {{ include {prefix}/site.conf; }}\n")
+            done = subprocess.run(
+                [harness.NGINX_BINARY, "-p", prefix + "/", "-c", conf, "-t", "-q",
+                 "-g", f"error_log {prefix}/error.log; pid {prefix}/nginx.pid;"],
+                env=harness.sanitizer_env(), capture_output=True, text=True, timeout=30)
+            self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+
+
 class RedisHarnessTest(unittest.TestCase):
     def test_real_redis_server_starts_answers_and_stops(self):
         redis = harness.Redis().start()
