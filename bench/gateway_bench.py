@@ -217,6 +217,8 @@ def main():
         "gated_to_ceiling": gated_rps / ceiling,
         "gated_p50_ms_loaded": median([run["p50_ms"] for run in gated_runs]),
         "gated_p99_ms_loaded": median([run["p99_ms"] for run in gated_runs]),
+        # one connection offers this fraction of the saturated gated load
+        "one_connection_load_fraction": gated_one["rps"] / gated_rps,
         "added_latency_p50_ms": gated_one["p50_ms"] - plain_one["p50_ms"],
         "added_latency_p99_ms": gated_one["p99_ms"] - plain_one["p99_ms"],
         "plain_one_connection": plain_one,

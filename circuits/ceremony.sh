@@ -6,7 +6,7 @@
 #
 # This is a single-machine test ceremony: every contribution's entropy comes
 # from /dev/urandom and is thrown away, but one party runs them all. A real
-# deployment runs phase 2 as a multi-party ceremony (docs/operations.md).
+# deployment runs phase 2 as a multi-party ceremony (docs/ceremony.md).
 #
 # The outputs in circuits/keys/ are committed together with a manifest of what
 # produced them; when the manifest still matches, nothing is redone.
