@@ -8,7 +8,7 @@
 #include <string>
 
 #include "codec_internal.hpp"
-#include "decimal.hpp"
+#include "libverify/decimal.hpp"
 
 namespace libverify {
 
@@ -50,10 +50,8 @@ bool parse_fq_json(const json& j, Fq& out) {
         return false;
     }
     Limbs value{};
-    if (detail::parse_decimal_u256(j.get_ref<const std::string&>(), value) != detail::Decimal::ok) {
-        return false;
-    }
-    return Fq::from_canonical(value, out);
+    return limbs_from_decimal(j.get_ref<const std::string&>(), value) == Status::ok &&
+           Fq::from_canonical(value, out);
 }
 
 bool parse_fq2_json(const json& j, Fq2& out) {
@@ -205,14 +203,14 @@ Status parse_inputs_json(const json& doc, RawInputs& raw) {
         if (!doc[i].is_string()) {
             return Status::bad_encoding;
         }
-        switch (detail::parse_decimal_u256(doc[i].get_ref<const std::string&>(), raw.values[i])) {
-        case detail::Decimal::ok:
+        switch (limbs_from_decimal(doc[i].get_ref<const std::string&>(), raw.values[i])) {
+        case Status::ok:
             raw.out_of_range |= !Fr::is_canonical(raw.values[i]);
             break;
-        case detail::Decimal::too_large:
+        case Status::input_out_of_range:
             raw.out_of_range = true;
             break;
-        case detail::Decimal::malformed:
+        default:
             return Status::bad_encoding;
         }
     }

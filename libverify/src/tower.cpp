@@ -69,6 +69,67 @@ const Fq2 kGamma3[6] = {
 
 }  // namespace tower_constants
 
+Fq6 Fq6::operator*(const Fq6& o) const {
+    Fq2 v0 = c0 * o.c0;
+    Fq2 v1 = c1 * o.c1;
+    Fq2 v2 = c2 * o.c2;
+    Fq2 r0 = ((c1 + c2) * (o.c1 + o.c2) - v1 - v2).mul_by_xi() + v0;
+    Fq2 r1 = (c0 + c1) * (o.c0 + o.c1) - v0 - v1 + v2.mul_by_xi();
+    Fq2 r2 = (c0 + c2) * (o.c0 + o.c2) - v0 - v2 + v1;
+    return Fq6{r0, r1, r2};
+}
+
+Fq6 Fq6::square() const {
+    Fq2 s0 = c0.square();
+    Fq2 s1 = (c0 * c1).dbl();
+    Fq2 s2 = (c0 - c1 + c2).square();
+    Fq2 s3 = (c1 * c2).dbl();
+    Fq2 s4 = c2.square();
+    return Fq6{s0 + s3.mul_by_xi(), s1 + s4.mul_by_xi(), s1 + s2 + s3 - s0 - s4};
+}
+
+Fq6 Fq6::mul_by_01(const Fq2& d0, const Fq2& d1) const {
+    Fq2 a0 = c0 * d0;
+    Fq2 a1 = c1 * d1;
+    Fq2 r0 = (c2 * d1).mul_by_xi() + a0;
+    Fq2 r1 = (c0 + c1) * (d0 + d1) - a0 - a1;
+    Fq2 r2 = c2 * d0 + a1;
+    return Fq6{r0, r1, r2};
+}
+
+Fq6 Fq6::inverse() const {
+    Fq2 t0 = c0.square() - (c1 * c2).mul_by_xi();
+    Fq2 t1 = c2.square().mul_by_xi() - c0 * c1;
+    Fq2 t2 = c1.square() - c0 * c2;
+    Fq2 norm = c0 * t0 + (c2 * t1 + c1 * t2).mul_by_xi();
+    Fq2 norm_inv = norm.inverse();
+    return Fq6{t0 * norm_inv, t1 * norm_inv, t2 * norm_inv};
+}
+
+Fq12 Fq12::operator*(const Fq12& o) const {
+    Fq6 t0 = c0 * o.c0;
+    Fq6 t1 = c1 * o.c1;
+    return Fq12{t0 + t1.mul_by_v(), (c0 + c1) * (o.c0 + o.c1) - t0 - t1};
+}
+
+Fq12 Fq12::square() const {
+    Fq6 ab = c0 * c1;
+    Fq6 r0 = (c0 + c1) * (c0 + c1.mul_by_v()) - ab - ab.mul_by_v();
+    return Fq12{r0, ab.dbl()};
+}
+
+Fq12 Fq12::inverse() const {
+    Fq6 norm_inv = (c0.square() - c1.square().mul_by_v()).inverse();
+    return Fq12{c0 * norm_inv, -(c1 * norm_inv)};
+}
+
+Fq12 Fq12::mul_by_line(const Fq2& d0, const Fq2& d1, const Fq2& d2) const {
+    Fq6 t0 = c0.mul_fq2(d0);
+    Fq6 t1 = c1.mul_by_01(d1, d2);
+    Fq6 r1 = (c0 + c1).mul_by_01(d0 + d1, d2) - t0 - t1;
+    return Fq12{t0 + t1.mul_by_v(), r1};
+}
+
 // Writing x = sum g_k w^k (k = 0..5, w^2 = v), the coefficient g_k sits at
 // c(k % 2).c(k / 2), and x^(p^n) = sum frob_n(g_k) xi^(k (p^n - 1) / 6) w^k.
 Fq12 Fq12::frobenius(int k) const {

@@ -84,6 +84,24 @@ TYPED_TEST(FieldOracle, ArithmeticMatchesGmp) {
     }
 }
 
+// Multiplication accepts sums left unreduced (below 2m), the largest
+// Montgomery representations included.
+TYPED_TEST(FieldOracle, UnreducedSumsAsMultiplicands) {
+    using F = TypeParam;
+    for (int iter = 0; iter < 2000; ++iter) {
+        F a = F::from_mont_limbs(this->random_below_modulus());
+        F b = F::from_mont_limbs(this->random_below_modulus());
+        F c = F::from_mont_limbs(this->random_below_modulus());
+        F d = F::from_mont_limbs(this->random_below_modulus());
+        if (iter == 0) {
+            a = b = c = d = F::from_mont_limbs(F::modulus_minus(1));
+        }
+        EXPECT_EQ(a.add_unreduced(b) * c.add_unreduced(d), (a + b) * (c + d));
+        EXPECT_EQ(a.add_unreduced(b) * c, (a + b) * c);
+        EXPECT_EQ(a.add_unreduced(b).square(), (a + b).square());
+    }
+}
+
 TYPED_TEST(FieldOracle, PowMatchesVartime) {
     using F = TypeParam;
     for (int iter = 0; iter < 50; ++iter) {
