@@ -360,7 +360,9 @@ Status VerifyingKey::from_json(std::string_view text, VerifyingKey& out) noexcep
         vk.neg_beta_ = G2Prepared(vk.beta_.neg());
         vk.neg_gamma_ = G2Prepared(vk.gamma_.neg());
         vk.neg_delta_ = G2Prepared(vk.delta_.neg());
-        vk.ic_table_ = G1MsmTable(std::vector<G1Affine>(vk.ic_.begin() + 1, vk.ic_.end()), 6);
+        // Window 8: 64 affine odd multiples per input, about 28 additions per
+        // 254-bit input against 36 at window 6.
+        vk.ic_table_ = G1MsmTable(std::vector<G1Affine>(vk.ic_.begin() + 1, vk.ic_.end()), 8);
         out = std::move(vk);
         return Status::ok;
     } catch (...) {

@@ -11,11 +11,7 @@ constexpr int8_t kLoopNaf[66] = {0,  0, 0, 1, 0, 1, 0,  -1, 0, 0, -1, 0,  0, 0, 
                                  -1, 0, 0, 0, -1, 0, -1, 0, 0, 0, 1, 0, -1, 0, 1};
 constexpr int kLoopTop = 64;  // index of the first digit after the leading 1
 
-// NAF of the BN parameter x, least significant first.
-constexpr int8_t kXNaf[63] = {1, 0, 0, 0, -1, 0, 0,  0, 0,  1, 0,  1, 0, 0,  0, 0, 1, 0, 0, 1, 0,
-                              -1, 0, 1, 0, 1, 0, 1,  0, 0,  1, 0,  0, 0, 1,  0, -1, 0, -1, 0, -1,
-                              0, 1, 0, 1, 0, 0, -1, 0, 1,  0, 1,  0, -1, 0, 0, 1, 0, 1, 0, 0,
-                              0, 1};
+constexpr int kXWindow = 4;
 
 struct G2Projective {
     Fq2 x;
@@ -110,15 +106,48 @@ inline Fq12 mul_by_line_at(const Fq12& f, const LineCoeffs& l, const G1Affine& p
     return f.mul_by_line(l.a.mul_fq(p.y), l.b.mul_fq(p.x), l.c);
 }
 
+// Replaces every element by its inverse with a single inversion (Montgomery's
+// trick); the elements must be nonzero.
+template <class F>
+void batch_invert_vartime(std::vector<F>& xs) {
+    std::vector<F> prefix(xs.size());
+    F acc = F::one();
+    for (size_t i = 0; i < xs.size(); ++i) {
+        prefix[i] = acc;
+        acc = acc * xs[i];
+    }
+    F inv = acc.inverse_vartime();
+    for (size_t i = xs.size(); i-- > 0;) {
+        F xi_inv = inv * prefix[i];
+        inv = inv * xs[i];
+        xs[i] = xi_inv;
+    }
+}
+
+// f^x for unitary f, where the inverse is the conjugate. The width-4 NAF of x
+// has 14 nonzero digits in {+-1, +-3, +-5, +-7}, against 24 in the plain NAF.
 Fq12 exp_by_x(const Fq12& f) {
-    Fq12 f_inv = f.conj();
-    Fq12 acc = f;
-    for (int i = 61; i >= 0; --i) {
+    static const std::vector<int8_t> digits = wnaf_digits(Limbs{kBn254X, 0, 0, 0}, kXWindow);
+    constexpr int kOdd = 1 << (kXWindow - 2);
+    Fq12 odd[kOdd];  // f, f^3, f^5, f^7
+    Fq12 odd_inv[kOdd];
+    odd[0] = f;
+    const Fq12 f2 = f.cyclotomic_square();
+    for (int i = 1; i < kOdd; ++i) {
+        odd[i] = odd[i - 1] * f2;
+    }
+    for (int i = 0; i < kOdd; ++i) {
+        odd_inv[i] = odd[i].conj();
+    }
+    size_t i = digits.size() - 1;
+    Fq12 acc = odd[digits[i] / 2];  // x > 0, so its leading digit is positive
+    while (i-- > 0) {
         acc = acc.cyclotomic_square();
-        if (kXNaf[i] == 1) {
-            acc = acc * f;
-        } else if (kXNaf[i] == -1) {
-            acc = acc * f_inv;
+        int d = digits[i];
+        if (d > 0) {
+            acc = acc * odd[d / 2];
+        } else if (d < 0) {
+            acc = acc * odd_inv[-d / 2];
         }
     }
     return acc;
@@ -130,18 +159,41 @@ G2Prepared::G2Prepared(const G2Affine& q) {
     if (q.infinity) {
         return;
     }
-    lines_.reserve(90);
-    for_each_line(q, [this](const LineCoeffs& l) { lines_.push_back(l); });
+    std::vector<LineCoeffs> lines;
+    lines.reserve(90);
+    for_each_line(q, [&lines](const LineCoeffs& l) { lines.push_back(l); });
+    std::vector<Fq2> a_inv(lines.size());
+    for (size_t i = 0; i < lines.size(); ++i) {
+        a_inv[i] = lines[i].a;
+    }
+    batch_invert_vartime(a_inv);
+    lines_.resize(lines.size());
+    for (size_t i = 0; i < lines.size(); ++i) {
+        lines_[i] = NormalisedLine{lines[i].b * a_inv[i], lines[i].c * a_inv[i]};
+    }
 }
 
 Fq12 multi_miller_loop(const G1Affine* p_prep, const G2Prepared* const* q_prep, size_t n_prep,
                        const G1Affine* p_var, const G2Affine* q_var, size_t n_var) {
-    std::vector<size_t> prep_index;
-    prep_index.reserve(n_prep);
+    struct PrepState {
+        const G2Prepared* q;
+        Fq x_over_y;
+        Fq y_inv;
+    };
+    std::vector<PrepState> preps;
+    std::vector<Fq> y_inv;
+    preps.reserve(n_prep);
+    y_inv.reserve(n_prep);
     for (size_t j = 0; j < n_prep; ++j) {
         if (!p_prep[j].infinity && !q_prep[j]->is_identity()) {
-            prep_index.push_back(j);
+            preps.push_back(PrepState{q_prep[j], p_prep[j].x, Fq::zero()});
+            y_inv.push_back(p_prep[j].y);  // nonzero: G1 has no point of order 2
         }
+    }
+    batch_invert_vartime(y_inv);
+    for (size_t k = 0; k < preps.size(); ++k) {
+        preps[k].x_over_y = preps[k].x_over_y * y_inv[k];
+        preps[k].y_inv = y_inv[k];
     }
     struct VarState {
         G2Projective t;
@@ -162,8 +214,9 @@ Fq12 multi_miller_loop(const G1Affine* p_prep, const G2Prepared* const* q_prep, 
     size_t cursor = 0;  // position in every prepared line list
     LineCoeffs line;
     auto consume_prepared = [&]() {
-        for (size_t j : prep_index) {
-            f = mul_by_line_at(f, q_prep[j]->lines()[cursor], p_prep[j]);
+        for (const PrepState& s : preps) {
+            const NormalisedLine& l = s.q->lines()[cursor];
+            f = f.mul_by_normalised_line(l.b.mul_fq(s.x_over_y), l.c.mul_fq(s.y_inv));
         }
         ++cursor;
     };

@@ -130,6 +130,12 @@ Fq12 Fq12::mul_by_line(const Fq2& d0, const Fq2& d1, const Fq2& d2) const {
     return Fq12{t0 + t1.mul_by_v(), r1};
 }
 
+Fq12 Fq12::mul_by_normalised_line(const Fq2& d1, const Fq2& d2) const {
+    Fq6 c1d = c1.mul_by_01(d1, d2);
+    Fq6 c0d = c0.mul_by_01(d1, d2);
+    return Fq12{c0 + c1d.mul_by_v(), c1 + c0d};
+}
+
 // Writing x = sum g_k w^k (k = 0..5, w^2 = v), the coefficient g_k sits at
 // c(k % 2).c(k / 2), and x^(p^n) = sum frob_n(g_k) xi^(k (p^n - 1) / 6) w^k.
 Fq12 Fq12::frobenius(int k) const {
@@ -201,10 +207,10 @@ Fq12 Fq12::pow_vartime(const uint64_t* exponent_limbs, size_t n_limbs) const {
     return acc;
 }
 
-bool fq_sqrt(const Fq& a, Fq& out) {
+bool fq_sqrt_vartime(const Fq& a, Fq& out) {
     static constexpr Limbs kExp = {0x4f082305b61f3f52ULL, 0x65e05aa45a1c72a3ULL,
                                    0x6e14116da0605617ULL, 0x0c19139cb84c680aULL};  // (p+1)/4
-    Fq root = a.pow(kExp);
+    Fq root = a.pow_vartime(kExp);
     if (root.square() != a) {
         return false;
     }
@@ -214,29 +220,29 @@ bool fq_sqrt(const Fq& a, Fq& out) {
 
 // Via the norm: if x = x0 + x1 u squares to a0 + a1 u then x0^2 - x1^2 = a0,
 // 2 x0 x1 = a1 and x0^2 + x1^2 = sqrt(a0^2 + a1^2), so x0^2 = (a0 +- n)/2.
-bool fq2_sqrt(const Fq2& a, Fq2& out) {
+bool fq2_sqrt_vartime(const Fq2& a, Fq2& out) {
     static const Fq kHalf = Fq::from_u64(2).inverse();
     Fq2 root;
     if (a.c1.is_zero()) {
         Fq r;
-        if (fq_sqrt(a.c0, r)) {
+        if (fq_sqrt_vartime(a.c0, r)) {
             root = Fq2{r, Fq::zero()};
-        } else if (fq_sqrt(-a.c0, r)) {  // -1 is a non-residue, so -a0 is a square
+        } else if (fq_sqrt_vartime(-a.c0, r)) {  // -1 is a non-residue, so -a0 is a square
             root = Fq2{Fq::zero(), r};
         } else {
             return false;
         }
     } else {
         Fq norm_root;
-        if (!fq_sqrt(a.c0.square() + a.c1.square(), norm_root)) {
+        if (!fq_sqrt_vartime(a.c0.square() + a.c1.square(), norm_root)) {
             return false;
         }
         Fq x0;
-        if (!fq_sqrt((a.c0 + norm_root) * kHalf, x0) &&
-            !fq_sqrt((a.c0 - norm_root) * kHalf, x0)) {
+        if (!fq_sqrt_vartime((a.c0 + norm_root) * kHalf, x0) &&
+            !fq_sqrt_vartime((a.c0 - norm_root) * kHalf, x0)) {
             return false;
         }
-        root = Fq2{x0, a.c1 * (x0.dbl().inverse())};
+        root = Fq2{x0, a.c1 * (x0.dbl().inverse_vartime())};
     }
     if (root.square() != a) {
         return false;

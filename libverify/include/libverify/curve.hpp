@@ -18,6 +18,9 @@
 
 namespace libverify {
 
+// The BN parameter x of BN254: p and r are polynomials in x.
+constexpr uint64_t kBn254X = 4965661367192848881ULL;
+
 struct G1Curve {
     using Base = Fq;
     static Fq b() { return Fq::from_mont_limbs(kB); }
