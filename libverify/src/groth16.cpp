@@ -466,7 +466,8 @@ Status groth16_verify(const VerifyingKey& vk, const Proof& proof,
         }
         G1 vk_x = vk.ic_table_.msm_vartime(scalars.data(), scalars.size())
                       .add_mixed_vartime(vk.ic_[0]);
-        G1Affine p_prep[2] = {vk_x.to_affine(), proof.c()};
+        G1Affine p_prep[2] = {G1Affine::identity(), proof.c()};
+        batch_to_affine_vartime(&vk_x, 1, &p_prep[0]);
         const G2Prepared* q_prep[2] = {&vk.neg_gamma_, &vk.neg_delta_};
         Fq12 f = multi_miller_loop(p_prep, q_prep, 2, &proof.a(), &proof.b(), 1);
         return final_exponentiation(f) == vk.alpha_beta_ ? Status::ok : Status::invalid_proof;

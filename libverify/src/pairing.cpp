@@ -250,7 +250,7 @@ Fq12 multi_miller_loop(const G1Affine* p_prep, const G2Prepared* const* q_prep, 
 
 Fq12 final_exponentiation(const Fq12& f) {
     // Easy part: f^((p^6 - 1)(p^2 + 1)); the result is unitary.
-    Fq12 t = f.conj() * f.inverse();
+    Fq12 t = f.conj() * f.inverse_vartime();
     Fq12 m = t.frobenius(2) * t;
 
     // Hard part: m^((p^4 - p^2 + 1) / r).

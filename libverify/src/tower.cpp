@@ -97,13 +97,34 @@ Fq6 Fq6::mul_by_01(const Fq2& d0, const Fq2& d1) const {
     return Fq6{r0, r1, r2};
 }
 
-Fq6 Fq6::inverse() const {
-    Fq2 t0 = c0.square() - (c1 * c2).mul_by_xi();
-    Fq2 t1 = c2.square().mul_by_xi() - c0 * c1;
-    Fq2 t2 = c1.square() - c0 * c2;
-    Fq2 norm = c0 * t0 + (c2 * t1 + c1 * t2).mul_by_xi();
-    Fq2 norm_inv = norm.inverse();
+namespace {
+
+// Inversion through the norm to the subfield, which invert_norm inverts (in
+// constant or variable time).
+template <class InvertNorm>
+Fq6 fq6_inverse(const Fq6& a, InvertNorm invert_norm) {
+    Fq2 t0 = a.c0.square() - (a.c1 * a.c2).mul_by_xi();
+    Fq2 t1 = a.c2.square().mul_by_xi() - a.c0 * a.c1;
+    Fq2 t2 = a.c1.square() - a.c0 * a.c2;
+    Fq2 norm = a.c0 * t0 + (a.c2 * t1 + a.c1 * t2).mul_by_xi();
+    Fq2 norm_inv = invert_norm(norm);
     return Fq6{t0 * norm_inv, t1 * norm_inv, t2 * norm_inv};
+}
+
+template <class InvertNorm>
+Fq12 fq12_inverse(const Fq12& a, InvertNorm invert_norm) {
+    Fq6 norm_inv = invert_norm(a.c0.square() - a.c1.square().mul_by_v());
+    return Fq12{a.c0 * norm_inv, -(a.c1 * norm_inv)};
+}
+
+}  // namespace
+
+Fq6 Fq6::inverse() const {
+    return fq6_inverse(*this, [](const Fq2& n) { return n.inverse(); });
+}
+
+Fq6 Fq6::inverse_vartime() const {
+    return fq6_inverse(*this, [](const Fq2& n) { return n.inverse_vartime(); });
 }
 
 Fq12 Fq12::operator*(const Fq12& o) const {
@@ -119,8 +140,11 @@ Fq12 Fq12::square() const {
 }
 
 Fq12 Fq12::inverse() const {
-    Fq6 norm_inv = (c0.square() - c1.square().mul_by_v()).inverse();
-    return Fq12{c0 * norm_inv, -(c1 * norm_inv)};
+    return fq12_inverse(*this, [](const Fq6& n) { return n.inverse(); });
+}
+
+Fq12 Fq12::inverse_vartime() const {
+    return fq12_inverse(*this, [](const Fq6& n) { return n.inverse_vartime(); });
 }
 
 Fq12 Fq12::mul_by_line(const Fq2& d0, const Fq2& d1, const Fq2& d2) const {

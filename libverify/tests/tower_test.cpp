@@ -40,6 +40,7 @@ TEST(Fq6, FieldAxioms) {
         EXPECT_EQ(a * (b + c), a * b + a * c);
         EXPECT_EQ(a.square(), a * a);
         EXPECT_EQ(a * a.inverse(), Fq6::one());
+        EXPECT_EQ(a.inverse_vartime(), a.inverse());
         EXPECT_EQ(a.mul_by_v(), a * v);
         Fq2 d0 = rng.fq2(), d1 = rng.fq2();
         EXPECT_EQ(a.mul_by_01(d0, d1), a * (Fq6{d0, d1, Fq2::zero()}));
@@ -61,6 +62,7 @@ TEST(Fq12, FieldAxioms) {
         EXPECT_EQ(a * (b + c), a * b + a * c);
         EXPECT_EQ(a.square(), a * a);
         EXPECT_EQ(a * a.inverse(), Fq12::one());
+        EXPECT_EQ(a.inverse_vartime(), a.inverse());
         Fq2 d0 = rng.fq2(), d1 = rng.fq2(), d2 = rng.fq2();
         Fq12 line{Fq6{d0, Fq2::zero(), Fq2::zero()}, Fq6{d1, d2, Fq2::zero()}};
         EXPECT_EQ(a.mul_by_line(d0, d1, d2), a * line);

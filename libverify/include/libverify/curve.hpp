@@ -308,7 +308,7 @@ void batch_to_affine_vartime(const JacobianPoint<Curve>* in, size_t n, AffinePoi
             acc = acc * in[i].z;
         }
     }
-    F inv = acc.inverse();
+    F inv = acc.inverse_vartime();
     for (size_t i = n; i-- > 0;) {
         if (in[i].is_identity()) {
             out[i] = AffinePoint<Curve>::identity();

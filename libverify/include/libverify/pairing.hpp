@@ -52,8 +52,9 @@ private:
 Fq12 multi_miller_loop(const G1Affine* p_prep, const G2Prepared* const* q_prep, size_t n_prep,
                        const G1Affine* p_var, const G2Affine* q_var, size_t n_var);
 
-// f^((p^12 - 1) / r): easy part by Frobenius and one inversion, hard part by
-// the Scott et al. addition chain with cyclotomic squarings.
+// f^((p^12 - 1) / r): easy part by Frobenius and one (variable-time)
+// inversion, hard part by the Scott et al. addition chain, whose three powers
+// f^x run over a width-4 NAF of x with cyclotomic squarings. Public data only.
 Fq12 final_exponentiation(const Fq12& f);
 
 Fq12 pairing(const G1Affine& p, const G2Affine& q);

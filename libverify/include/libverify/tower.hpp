@@ -107,6 +107,7 @@ struct Fq6 {
     Fq6 mul_by_01(const Fq2& d0, const Fq2& d1) const;
 
     Fq6 inverse() const;
+    Fq6 inverse_vartime() const;
 
     bool is_zero() const {
         return detail::ct_and(detail::ct_and(c0.is_zero(), c1.is_zero()), c2.is_zero());
@@ -137,6 +138,7 @@ struct Fq12 {
     Fq12 conj() const { return Fq12{c0, -c1}; }
 
     Fq12 inverse() const;
+    Fq12 inverse_vartime() const;
 
     // Multiplication by a Miller-loop line l = d0 + (d1 + d2 v) w, i.e. the
     // sparse element with nonzero coefficients at 1, w and w^3.
