@@ -8,8 +8,6 @@ namespace libverify {
 
 namespace {
 
-constexpr uint64_t kBnX = 4965661367192848881ULL;  // the BN parameter of BN254
-
 Fq fq_from_hex_limbs(const Limbs& canonical) { return Fq::from_canonical_unchecked(canonical); }
 
 }  // namespace
@@ -108,7 +106,7 @@ G2 g2_psi(const G2& q) {
 }
 
 bool g2_in_subgroup_vartime(const G2& q) {
-    G2 xq = q.mul_vartime(Limbs{kBnX, 0, 0, 0});
+    G2 xq = q.mul_vartime(Limbs{kBn254X, 0, 0, 0});
     G2 psi_xq = g2_psi(xq);
     G2 psi2_xq = g2_psi(psi_xq);
     G2 lhs = xq.add_vartime(q).add_vartime(psi_xq).add_vartime(psi2_xq);
@@ -192,7 +190,7 @@ Status decompress_g1(const CompressedG1& in, G1Affine& out) {
         return Status::ok;
     }
     Fq y;
-    if (!fq_sqrt(in.x.square() * in.x + G1Curve::b(), y)) {
+    if (!fq_sqrt_vartime(in.x.square() * in.x + G1Curve::b(), y)) {
         return Status::not_on_curve;
     }
     if (fq_is_odd(y) != in.y_sign) {
@@ -208,7 +206,7 @@ Status decompress_g2(const CompressedG2& in, G2Affine& out) {
         return Status::ok;
     }
     Fq2 y;
-    if (!fq2_sqrt(in.x.square() * in.x + G2Curve::b(), y)) {
+    if (!fq2_sqrt_vartime(in.x.square() * in.x + G2Curve::b(), y)) {
         return Status::not_on_curve;
     }
     if (fq2_sgn0(y) != in.y_sign) {

@@ -3,14 +3,13 @@
 namespace libverify {
 
 Status limbs_from_decimal(std::string_view text, Limbs& out) noexcept {
-    if (text.empty() || text.size() > kMaxDecimalDigits) {
-        return Status::bad_encoding;
-    }
-    if (text.size() > 1 && text[0] == '0') {
+    if (text.empty() || (text.size() > 1 && text[0] == '0')) {
         return Status::bad_encoding;
     }
     Limbs acc{};
     uint64_t overflow = 0;
+    // Once the value passes 2^256 the digits are still checked to the end, so
+    // that a malformed numeral is bad_encoding whatever its length.
     for (char ch : text) {
         if (ch < '0' || ch > '9') {
             return Status::bad_encoding;

@@ -69,6 +69,97 @@ const Fq2 kGamma3[6] = {
 
 }  // namespace tower_constants
 
+Fq6 Fq6::operator*(const Fq6& o) const {
+    Fq2 v0 = c0 * o.c0;
+    Fq2 v1 = c1 * o.c1;
+    Fq2 v2 = c2 * o.c2;
+    Fq2 r0 = ((c1 + c2) * (o.c1 + o.c2) - v1 - v2).mul_by_xi() + v0;
+    Fq2 r1 = (c0 + c1) * (o.c0 + o.c1) - v0 - v1 + v2.mul_by_xi();
+    Fq2 r2 = (c0 + c2) * (o.c0 + o.c2) - v0 - v2 + v1;
+    return Fq6{r0, r1, r2};
+}
+
+Fq6 Fq6::square() const {
+    Fq2 s0 = c0.square();
+    Fq2 s1 = (c0 * c1).dbl();
+    Fq2 s2 = (c0 - c1 + c2).square();
+    Fq2 s3 = (c1 * c2).dbl();
+    Fq2 s4 = c2.square();
+    return Fq6{s0 + s3.mul_by_xi(), s1 + s4.mul_by_xi(), s1 + s2 + s3 - s0 - s4};
+}
+
+Fq6 Fq6::mul_by_01(const Fq2& d0, const Fq2& d1) const {
+    Fq2 a0 = c0 * d0;
+    Fq2 a1 = c1 * d1;
+    Fq2 r0 = (c2 * d1).mul_by_xi() + a0;
+    Fq2 r1 = (c0 + c1) * (d0 + d1) - a0 - a1;
+    Fq2 r2 = c2 * d0 + a1;
+    return Fq6{r0, r1, r2};
+}
+
+namespace {
+
+// Inversion through the norm to the subfield, which invert_norm inverts (in
+// constant or variable time).
+template <class InvertNorm>
+Fq6 fq6_inverse(const Fq6& a, InvertNorm invert_norm) {
+    Fq2 t0 = a.c0.square() - (a.c1 * a.c2).mul_by_xi();
+    Fq2 t1 = a.c2.square().mul_by_xi() - a.c0 * a.c1;
+    Fq2 t2 = a.c1.square() - a.c0 * a.c2;
+    Fq2 norm = a.c0 * t0 + (a.c2 * t1 + a.c1 * t2).mul_by_xi();
+    Fq2 norm_inv = invert_norm(norm);
+    return Fq6{t0 * norm_inv, t1 * norm_inv, t2 * norm_inv};
+}
+
+template <class InvertNorm>
+Fq12 fq12_inverse(const Fq12& a, InvertNorm invert_norm) {
+    Fq6 norm_inv = invert_norm(a.c0.square() - a.c1.square().mul_by_v());
+    return Fq12{a.c0 * norm_inv, -(a.c1 * norm_inv)};
+}
+
+}  // namespace
+
+Fq6 Fq6::inverse() const {
+    return fq6_inverse(*this, [](const Fq2& n) { return n.inverse(); });
+}
+
+Fq6 Fq6::inverse_vartime() const {
+    return fq6_inverse(*this, [](const Fq2& n) { return n.inverse_vartime(); });
+}
+
+Fq12 Fq12::operator*(const Fq12& o) const {
+    Fq6 t0 = c0 * o.c0;
+    Fq6 t1 = c1 * o.c1;
+    return Fq12{t0 + t1.mul_by_v(), (c0 + c1) * (o.c0 + o.c1) - t0 - t1};
+}
+
+Fq12 Fq12::square() const {
+    Fq6 ab = c0 * c1;
+    Fq6 r0 = (c0 + c1) * (c0 + c1.mul_by_v()) - ab - ab.mul_by_v();
+    return Fq12{r0, ab.dbl()};
+}
+
+Fq12 Fq12::inverse() const {
+    return fq12_inverse(*this, [](const Fq6& n) { return n.inverse(); });
+}
+
+Fq12 Fq12::inverse_vartime() const {
+    return fq12_inverse(*this, [](const Fq6& n) { return n.inverse_vartime(); });
+}
+
+Fq12 Fq12::mul_by_line(const Fq2& d0, const Fq2& d1, const Fq2& d2) const {
+    Fq6 t0 = c0.mul_fq2(d0);
+    Fq6 t1 = c1.mul_by_01(d1, d2);
+    Fq6 r1 = (c0 + c1).mul_by_01(d0 + d1, d2) - t0 - t1;
+    return Fq12{t0 + t1.mul_by_v(), r1};
+}
+
+Fq12 Fq12::mul_by_normalised_line(const Fq2& d1, const Fq2& d2) const {
+    Fq6 c1d = c1.mul_by_01(d1, d2);
+    Fq6 c0d = c0.mul_by_01(d1, d2);
+    return Fq12{c0 + c1d.mul_by_v(), c1 + c0d};
+}
+
 // Writing x = sum g_k w^k (k = 0..5, w^2 = v), the coefficient g_k sits at
 // c(k % 2).c(k / 2), and x^(p^n) = sum frob_n(g_k) xi^(k (p^n - 1) / 6) w^k.
 Fq12 Fq12::frobenius(int k) const {
@@ -140,10 +231,10 @@ Fq12 Fq12::pow_vartime(const uint64_t* exponent_limbs, size_t n_limbs) const {
     return acc;
 }
 
-bool fq_sqrt(const Fq& a, Fq& out) {
+bool fq_sqrt_vartime(const Fq& a, Fq& out) {
     static constexpr Limbs kExp = {0x4f082305b61f3f52ULL, 0x65e05aa45a1c72a3ULL,
                                    0x6e14116da0605617ULL, 0x0c19139cb84c680aULL};  // (p+1)/4
-    Fq root = a.pow(kExp);
+    Fq root = a.pow_vartime(kExp);
     if (root.square() != a) {
         return false;
     }
@@ -153,29 +244,29 @@ bool fq_sqrt(const Fq& a, Fq& out) {
 
 // Via the norm: if x = x0 + x1 u squares to a0 + a1 u then x0^2 - x1^2 = a0,
 // 2 x0 x1 = a1 and x0^2 + x1^2 = sqrt(a0^2 + a1^2), so x0^2 = (a0 +- n)/2.
-bool fq2_sqrt(const Fq2& a, Fq2& out) {
+bool fq2_sqrt_vartime(const Fq2& a, Fq2& out) {
     static const Fq kHalf = Fq::from_u64(2).inverse();
     Fq2 root;
     if (a.c1.is_zero()) {
         Fq r;
-        if (fq_sqrt(a.c0, r)) {
+        if (fq_sqrt_vartime(a.c0, r)) {
             root = Fq2{r, Fq::zero()};
-        } else if (fq_sqrt(-a.c0, r)) {  // -1 is a non-residue, so -a0 is a square
+        } else if (fq_sqrt_vartime(-a.c0, r)) {  // -1 is a non-residue, so -a0 is a square
             root = Fq2{Fq::zero(), r};
         } else {
             return false;
         }
     } else {
         Fq norm_root;
-        if (!fq_sqrt(a.c0.square() + a.c1.square(), norm_root)) {
+        if (!fq_sqrt_vartime(a.c0.square() + a.c1.square(), norm_root)) {
             return false;
         }
         Fq x0;
-        if (!fq_sqrt((a.c0 + norm_root) * kHalf, x0) &&
-            !fq_sqrt((a.c0 - norm_root) * kHalf, x0)) {
+        if (!fq_sqrt_vartime((a.c0 + norm_root) * kHalf, x0) &&
+            !fq_sqrt_vartime((a.c0 - norm_root) * kHalf, x0)) {
             return false;
         }
-        root = Fq2{x0, a.c1 * (x0.dbl().inverse())};
+        root = Fq2{x0, a.c1 * (x0.dbl().inverse_vartime())};
     }
     if (root.square() != a) {
         return false;

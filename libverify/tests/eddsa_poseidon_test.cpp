@@ -13,6 +13,7 @@ namespace libverify {
 namespace {
 
 using hashes_test::fr;
+using hashes_test::str;
 using hashes_test::limbs;
 
 struct VectorCase {
@@ -26,23 +27,23 @@ struct VectorCase {
 
 std::vector<VectorCase> load_cases() {
     std::vector<VectorCase> out;
-    mini_json::Value doc;
+    nlohmann::json doc;
     if (!hashes_test::load_vectors("eddsa/eddsa.json", doc)) {
         return out;
     }
-    const mini_json::Value& cases = doc["cases"];
+    const nlohmann::json& cases = doc["cases"];
     for (size_t i = 0; i < cases.size(); ++i) {
-        const mini_json::Value& c = cases[i];
+        const nlohmann::json& c = cases[i];
         VectorCase v;
-        v.private_key = hashes_test::from_hex(c["private_key_hex"].text);
-        v.pub = BabyJubAffine{fr(c["public_key"][0].text), fr(c["public_key"][1].text)};
-        v.msg = fr(c["message"].text);
-        v.sig.r8 = BabyJubAffine{fr(c["signature"]["R8"][0].text),
-                                 fr(c["signature"]["R8"][1].text)};
-        v.sig.s = limbs(c["signature"]["S"].text);
-        v.packed = hashes_test::from_hex(c["packed_signature_hex"].text);
-        if (c["packed_public_key_hex"].is_string()) {
-            v.packed_pub = hashes_test::from_hex(c["packed_public_key_hex"].text);
+        v.private_key = hashes_test::from_hex(str(c["private_key_hex"]));
+        v.pub = BabyJubAffine{fr(str(c["public_key"][0])), fr(str(c["public_key"][1]))};
+        v.msg = fr(str(c["message"]));
+        v.sig.r8 = BabyJubAffine{fr(str(c["signature"]["R8"][0])),
+                                 fr(str(c["signature"]["R8"][1]))};
+        v.sig.s = limbs(str(c["signature"]["S"]));
+        v.packed = hashes_test::from_hex(str(c["packed_signature_hex"]));
+        if (c.contains("packed_public_key_hex")) {
+            v.packed_pub = hashes_test::from_hex(str(c["packed_public_key_hex"]));
         }
         out.push_back(std::move(v));
     }

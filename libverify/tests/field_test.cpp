@@ -79,8 +79,27 @@ TYPED_TEST(FieldOracle, ArithmeticMatchesGmp) {
         if (!fa.is_zero()) {
             mpz_invert(this->c_, this->a_, this->p_);
             EXPECT_EQ(fa.inverse().to_canonical(), from_mpz<F>(this->c_));
+            EXPECT_EQ(fa.inverse_vartime().to_canonical(), from_mpz<F>(this->c_));
             EXPECT_EQ(fa * fa.inverse(), F::one());
         }
+    }
+}
+
+// Multiplication accepts sums left unreduced (below 2m), the largest
+// Montgomery representations included.
+TYPED_TEST(FieldOracle, UnreducedSumsAsMultiplicands) {
+    using F = TypeParam;
+    for (int iter = 0; iter < 2000; ++iter) {
+        F a = F::from_mont_limbs(this->random_below_modulus());
+        F b = F::from_mont_limbs(this->random_below_modulus());
+        F c = F::from_mont_limbs(this->random_below_modulus());
+        F d = F::from_mont_limbs(this->random_below_modulus());
+        if (iter == 0) {
+            a = b = c = d = F::from_mont_limbs(F::modulus_minus(1));
+        }
+        EXPECT_EQ(a.add_unreduced(b) * c.add_unreduced(d), (a + b) * (c + d));
+        EXPECT_EQ(a.add_unreduced(b) * c, (a + b) * c);
+        EXPECT_EQ(a.add_unreduced(b).square(), (a + b).square());
     }
 }
 
@@ -89,6 +108,13 @@ TYPED_TEST(FieldOracle, PowMatchesVartime) {
     for (int iter = 0; iter < 50; ++iter) {
         F base = F::from_canonical_unchecked(this->random_below_modulus());
         Limbs e = this->random_below_modulus();
+        EXPECT_EQ(base.pow(e), base.pow_vartime(e));
+    }
+    // Window edges: empty, single-bit, all-ones and sparse exponents.
+    F base = F::from_canonical_unchecked(this->random_below_modulus());
+    for (const Limbs& e : {Limbs{0, 0, 0, 0}, Limbs{1, 0, 0, 0}, Limbs{2, 0, 0, 0},
+                           Limbs{~0ULL, ~0ULL, ~0ULL, ~0ULL}, Limbs{0, 0, 0, 1ULL << 63},
+                           Limbs{0x8000000000000011ULL, 0, 0x10, 0x9}}) {
         EXPECT_EQ(base.pow(e), base.pow_vartime(e));
     }
 }

@@ -53,7 +53,7 @@ public:
         for (;;) {
             Fq2 x = fq2();
             Fq2 y;
-            if (fq2_sqrt(x.square() * x + G2Curve::b(), y)) {
+            if (fq2_sqrt_vartime(x.square() * x + G2Curve::b(), y)) {
                 return G2Affine::from_xy(x, y);
             }
         }

@@ -22,6 +22,7 @@ TEST(Fq2, FieldAxioms) {
         EXPECT_EQ(a * (b + c), a * b + a * c);
         EXPECT_EQ(a.square(), a * a);
         EXPECT_EQ(a * a.inverse(), Fq2::one());
+        EXPECT_EQ(a.inverse_vartime(), a.inverse());
         EXPECT_EQ(a.mul_by_xi(), a * (Fq2{Fq::from_u64(9), Fq::one()}));
     }
     Fq2 u{Fq::zero(), Fq::one()};
@@ -39,6 +40,7 @@ TEST(Fq6, FieldAxioms) {
         EXPECT_EQ(a * (b + c), a * b + a * c);
         EXPECT_EQ(a.square(), a * a);
         EXPECT_EQ(a * a.inverse(), Fq6::one());
+        EXPECT_EQ(a.inverse_vartime(), a.inverse());
         EXPECT_EQ(a.mul_by_v(), a * v);
         Fq2 d0 = rng.fq2(), d1 = rng.fq2();
         EXPECT_EQ(a.mul_by_01(d0, d1), a * (Fq6{d0, d1, Fq2::zero()}));
@@ -60,9 +62,12 @@ TEST(Fq12, FieldAxioms) {
         EXPECT_EQ(a * (b + c), a * b + a * c);
         EXPECT_EQ(a.square(), a * a);
         EXPECT_EQ(a * a.inverse(), Fq12::one());
+        EXPECT_EQ(a.inverse_vartime(), a.inverse());
         Fq2 d0 = rng.fq2(), d1 = rng.fq2(), d2 = rng.fq2();
         Fq12 line{Fq6{d0, Fq2::zero(), Fq2::zero()}, Fq6{d1, d2, Fq2::zero()}};
         EXPECT_EQ(a.mul_by_line(d0, d1, d2), a * line);
+        Fq12 normalised{Fq6::one(), Fq6{d1, d2, Fq2::zero()}};
+        EXPECT_EQ(a.mul_by_normalised_line(d1, d2), a * normalised);
     }
 }
 
@@ -97,19 +102,19 @@ TEST(Sqrt, Fq) {
         Fq a = rng.fq();
         Fq root;
         Fq sq = a.square();
-        ASSERT_TRUE(fq_sqrt(sq, root));
+        ASSERT_TRUE(fq_sqrt_vartime(sq, root));
         EXPECT_EQ(root.square(), sq);
         Fq b = rng.fq();
         Fq untouched = Fq::from_u64(77);
-        if (!fq_sqrt(b, untouched)) {
+        if (!fq_sqrt_vartime(b, untouched)) {
             ++non_squares;
             EXPECT_EQ(untouched, Fq::from_u64(77));
-            EXPECT_TRUE(fq_sqrt(-b, root));  // p = 3 mod 4: exactly one of b, -b
+            EXPECT_TRUE(fq_sqrt_vartime(-b, root));  // p = 3 mod 4: exactly one of b, -b
         }
     }
     EXPECT_GT(non_squares, 20);
     Fq zero_root = Fq::one();
-    EXPECT_TRUE(fq_sqrt(Fq::zero(), zero_root));
+    EXPECT_TRUE(fq_sqrt_vartime(Fq::zero(), zero_root));
     EXPECT_TRUE(zero_root.is_zero());
 }
 
@@ -119,14 +124,14 @@ TEST(Sqrt, Fq2) {
     for (int i = 0; i < 100; ++i) {
         Fq2 a = rng.fq2();
         Fq2 root;
-        ASSERT_TRUE(fq2_sqrt(a.square(), root));
+        ASSERT_TRUE(fq2_sqrt_vartime(a.square(), root));
         EXPECT_EQ(root.square(), a.square());
         Fq2 b = rng.fq2();
-        if (!fq2_sqrt(b, root)) {
+        if (!fq2_sqrt_vartime(b, root)) {
             ++non_squares;
             // b is a non-square iff its norm is a non-square in Fq.
             Fq unused;
-            EXPECT_FALSE(fq_sqrt(b.c0.square() + b.c1.square(), unused));
+            EXPECT_FALSE(fq_sqrt_vartime(b.c0.square() + b.c1.square(), unused));
         }
     }
     EXPECT_GT(non_squares, 20);
@@ -135,10 +140,10 @@ TEST(Sqrt, Fq2) {
         Fq c = rng.fq();
         Fq2 root;
         Fq2 real{c, Fq::zero()};
-        ASSERT_TRUE(fq2_sqrt(real, root));  // every Fq element is a square in Fq2
+        ASSERT_TRUE(fq2_sqrt_vartime(real, root));  // every Fq element is a square in Fq2
         EXPECT_EQ(root.square(), real);
         Fq2 imag{Fq::zero(), c};
-        ASSERT_TRUE(fq2_sqrt(imag, root));  // its norm c^2 is a square
+        ASSERT_TRUE(fq2_sqrt_vartime(imag, root));  // its norm c^2 is a square
         EXPECT_EQ(root.square(), imag);
     }
 }

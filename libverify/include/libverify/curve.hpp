@@ -18,6 +18,9 @@
 
 namespace libverify {
 
+// The BN parameter x of BN254: p and r are polynomials in x.
+constexpr uint64_t kBn254X = 4965661367192848881ULL;
+
 struct G1Curve {
     using Base = Fq;
     static Fq b() { return Fq::from_mont_limbs(kB); }
@@ -305,7 +308,7 @@ void batch_to_affine_vartime(const JacobianPoint<Curve>* in, size_t n, AffinePoi
             acc = acc * in[i].z;
         }
     }
-    F inv = acc.inverse();
+    F inv = acc.inverse_vartime();
     for (size_t i = n; i-- > 0;) {
         if (in[i].is_identity()) {
             out[i] = AffinePoint<Curve>::identity();

@@ -16,7 +16,7 @@ namespace libverify {
 constexpr size_t kMaxDecimalDigits = 78;
 
 // bad_encoding for anything but a strict decimal numeral, input_out_of_range
-// for a value at or above 2^256.
+// for a value at or above 2^256 (however many digits it has).
 Status limbs_from_decimal(std::string_view text, Limbs& out) noexcept;
 
 // As limbs_from_decimal, and input_out_of_range for a value at or above r.

@@ -11,6 +11,7 @@
 
 #if defined(__x86_64__)
 #include <cpuid.h>
+#include <x86intrin.h>
 #endif
 
 namespace libverify {
@@ -47,6 +48,33 @@ inline bool ct_or(bool a, bool b) {
 inline uint64_t launder(uint64_t x) {
     __asm__ __volatile__("" : "+r"(x));
     return x;
+}
+
+// One limb of a carry (borrow) chain; the carry is 0 or 1. GCC turns the
+// portable 128-bit form into long dependency chains of shifts and masks, so
+// x86-64 uses the adc/sbb intrinsics, which are baseline instructions.
+LIBVERIFY_INLINE uint64_t add_carry(uint64_t a, uint64_t b, uint64_t& carry) {
+#if defined(__x86_64__)
+    unsigned long long sum;
+    carry = _addcarry_u64(static_cast<unsigned char>(carry), a, b, &sum);
+    return sum;
+#else
+    u128 s = static_cast<u128>(a) + b + carry;
+    carry = static_cast<uint64_t>(s >> 64);
+    return static_cast<uint64_t>(s);
+#endif
+}
+
+LIBVERIFY_INLINE uint64_t sub_borrow(uint64_t a, uint64_t b, uint64_t& borrow) {
+#if defined(__x86_64__)
+    unsigned long long diff;
+    borrow = _subborrow_u64(static_cast<unsigned char>(borrow), a, b, &diff);
+    return diff;
+#else
+    u128 d = static_cast<u128>(a) - b - borrow;
+    borrow = static_cast<uint64_t>(d >> 64) & 1;
+    return static_cast<uint64_t>(d);
+#endif
 }
 
 // The mulx path needs more registers than an unoptimised (-O0) sanitizer
@@ -387,33 +415,35 @@ public:
     }
 
     LIBVERIFY_INLINE Field operator+(const Field& o) const {
-        Field r;
-        detail::u128 s0 = static_cast<detail::u128>(mont_[0]) + o.mont_[0];
-        detail::u128 s1 = static_cast<detail::u128>(mont_[1]) + o.mont_[1] + (s0 >> 64);
-        detail::u128 s2 = static_cast<detail::u128>(mont_[2]) + o.mont_[2] + (s1 >> 64);
-        uint64_t s3 = mont_[3] + o.mont_[3] + static_cast<uint64_t>(s2 >> 64);  // < 2^255
-        r.mont_ = {static_cast<uint64_t>(s0), static_cast<uint64_t>(s1),
-                   static_cast<uint64_t>(s2), s3};
+        Field r = add_unreduced(o);
         r.reduce_once();
         return r;
     }
 
     LIBVERIFY_INLINE Field operator-(const Field& o) const {
-        detail::u128 d0 = static_cast<detail::u128>(mont_[0]) - o.mont_[0];
-        detail::u128 d1 = static_cast<detail::u128>(mont_[1]) - o.mont_[1] - ((d0 >> 64) & 1);
-        detail::u128 d2 = static_cast<detail::u128>(mont_[2]) - o.mont_[2] - ((d1 >> 64) & 1);
-        detail::u128 d3 = static_cast<detail::u128>(mont_[3]) - o.mont_[3] - ((d2 >> 64) & 1);
-        uint64_t mask = detail::launder(0 - static_cast<uint64_t>((d3 >> 64) & 1));
-        detail::u128 a0 = static_cast<detail::u128>(static_cast<uint64_t>(d0)) + (kModulus[0] & mask);
-        detail::u128 a1 = static_cast<detail::u128>(static_cast<uint64_t>(d1)) + (kModulus[1] & mask) +
-                          (a0 >> 64);
-        detail::u128 a2 = static_cast<detail::u128>(static_cast<uint64_t>(d2)) + (kModulus[2] & mask) +
-                          (a1 >> 64);
-        uint64_t a3 = static_cast<uint64_t>(d3) + (kModulus[3] & mask) + static_cast<uint64_t>(a2 >> 64);
+        uint64_t borrow = 0;
         Field r;
-        r.mont_ = {static_cast<uint64_t>(a0), static_cast<uint64_t>(a1), static_cast<uint64_t>(a2),
-                   a3};
+        for (int i = 0; i < 4; ++i) {
+            r.mont_[i] = detail::sub_borrow(mont_[i], o.mont_[i], borrow);
+        }
+        const uint64_t mask = detail::launder(0 - borrow);
+        uint64_t carry = 0;
+        for (int i = 0; i < 4; ++i) {
+            r.mont_[i] = detail::add_carry(r.mont_[i], kModulus[i] & mask, carry);
+        }
         return r;
+    }
+
+    // The plain sum of two reduced values, below 2m and so not a valid field
+    // element; it is only for immediate use as an operand of operator*, which
+    // accepts operands below 2m (see there).
+    LIBVERIFY_INLINE Field add_unreduced(const Field& o) const {
+        uint64_t carry = 0;
+        Field r;
+        for (int i = 0; i < 4; ++i) {
+            r.mont_[i] = detail::add_carry(mont_[i], o.mont_[i], carry);
+        }
+        return r;  // m < 2^254, so no carry out
     }
 
     Field operator-() const { return zero() - *this; }
@@ -426,6 +456,9 @@ public:
     // CIOS Montgomery multiplication, fully unrolled. The modulus leaves the
     // top bit of the top limb free, so the running value fits four limbs plus
     // the carry folded into the top limb (the "no-carry" variant).
+    // Operands below 2m are accepted: the running value stays below a + m <
+    // 3m < 2^256, and the product below ab / 2^256 + m < (4m / 2^256 + 1) m
+    // < 2m, which the final conditional subtraction brings below m.
     LIBVERIFY_INLINE Field operator*(const Field& o) const {
 #ifdef LIBVERIFY_HAVE_MULX_ASM
         if (detail::kCpuHasMulxAdx) {
@@ -461,23 +494,47 @@ public:
         return acc;
     }
 
+    // Sliding window of up to four bits over the odd powers x, x^3, ..., x^15:
+    // about 256 squarings and 60 multiplications for a full-size exponent.
     Field pow_vartime(const Limbs& e) const {
+        auto bit = [&e](int i) { return ((e[i / 64] >> (i % 64)) & 1) != 0; };
+        Field odd[8];
+        odd[0] = *this;
+        const Field sq = square();
+        for (int i = 1; i < 8; ++i) {
+            odd[i] = odd[i - 1] * sq;
+        }
         Field acc = one();
         bool started = false;
-        for (int i = 255; i >= 0; --i) {
-            if (started) {
-                acc = acc.square();
+        for (int i = 255; i >= 0;) {
+            if (!bit(i)) {
+                if (started) {
+                    acc = acc.square();
+                }
+                --i;
+                continue;
             }
-            if ((e[i / 64] >> (i % 64)) & 1) {
-                acc = started ? acc * *this : *this;
-                started = true;
+            int low = i >= 3 ? i - 3 : 0;  // the window [low, i] ends on a set bit
+            while (!bit(low)) {
+                ++low;
             }
+            int window = 0;
+            for (int k = i; k >= low; --k) {
+                window = 2 * window + (bit(k) ? 1 : 0);
+                if (started) {
+                    acc = acc.square();
+                }
+            }
+            acc = started ? acc * odd[window / 2] : odd[window / 2];
+            started = true;
+            i = low - 1;
         }
         return acc;
     }
 
     // Fermat inversion, constant time; the inverse of zero is zero.
     Field inverse() const { return pow(modulus_minus(2)); }
+    Field inverse_vartime() const { return pow_vartime(modulus_minus(2)); }
 
     static constexpr Limbs modulus_minus(uint64_t k) {
         Limbs out{};
@@ -516,16 +573,15 @@ private:
 
     // Subtracts the modulus once if the value is at or above it.
     LIBVERIFY_INLINE void reduce_once() {
-        using detail::u128;
-        u128 d0 = static_cast<u128>(mont_[0]) - kModulus[0];
-        u128 d1 = static_cast<u128>(mont_[1]) - kModulus[1] - ((d0 >> 64) & 1);
-        u128 d2 = static_cast<u128>(mont_[2]) - kModulus[2] - ((d1 >> 64) & 1);
-        u128 d3 = static_cast<u128>(mont_[3]) - kModulus[3] - ((d2 >> 64) & 1);
-        uint64_t keep = detail::launder(0 - static_cast<uint64_t>((d3 >> 64) & 1));
-        mont_[0] = (mont_[0] & keep) | (static_cast<uint64_t>(d0) & ~keep);
-        mont_[1] = (mont_[1] & keep) | (static_cast<uint64_t>(d1) & ~keep);
-        mont_[2] = (mont_[2] & keep) | (static_cast<uint64_t>(d2) & ~keep);
-        mont_[3] = (mont_[3] & keep) | (static_cast<uint64_t>(d3) & ~keep);
+        uint64_t borrow = 0;
+        uint64_t d[4];
+        for (int i = 0; i < 4; ++i) {
+            d[i] = detail::sub_borrow(mont_[i], kModulus[i], borrow);
+        }
+        const uint64_t keep = detail::launder(0 - borrow);
+        for (int i = 0; i < 4; ++i) {
+            mont_[i] = (mont_[i] & keep) | (d[i] & ~keep);
+        }
     }
 
     // m << k for the largest k that still fits 256 bits.

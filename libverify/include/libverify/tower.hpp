@@ -31,18 +31,19 @@ struct Fq2 {
     Fq2& operator-=(const Fq2& o) { return *this = *this - o; }
     Fq2& operator*=(const Fq2& o) { return *this = *this * o; }
 
-    // Karatsuba: three base multiplications.
+    // Karatsuba: three base multiplications; the sums feeding the third
+    // stay unreduced, which the base multiplication accepts.
     LIBVERIFY_INLINE Fq2 operator*(const Fq2& o) const {
         Fq v0 = c0 * o.c0;
         Fq v1 = c1 * o.c1;
-        Fq cross = (c0 + c1) * (o.c0 + o.c1);
+        Fq cross = c0.add_unreduced(c1) * o.c0.add_unreduced(o.c1);
         return Fq2{v0 - v1, cross - v0 - v1};
     }
 
     // (a + bu)^2 = (a + b)(a - b) + 2ab u: two base multiplications.
     LIBVERIFY_INLINE Fq2 square() const {
         Fq ab = c0 * c1;
-        return Fq2{(c0 + c1) * (c0 - c1), ab.dbl()};
+        return Fq2{c0.add_unreduced(c1) * (c0 - c1), ab.dbl()};
     }
 
     LIBVERIFY_INLINE Fq2 mul_fq(const Fq& s) const { return Fq2{c0 * s, c1 * s}; }
@@ -58,9 +59,9 @@ struct Fq2 {
     Fq2 conj() const { return Fq2{c0, -c1}; }
 
     // Constant time; the inverse of zero is zero.
-    Fq2 inverse() const {
-        Fq norm_inv = (c0.square() + c1.square()).inverse();
-        return Fq2{c0 * norm_inv, -(c1 * norm_inv)};
+    Fq2 inverse() const { return times_norm_inverse((c0.square() + c1.square()).inverse()); }
+    Fq2 inverse_vartime() const {
+        return times_norm_inverse((c0.square() + c1.square()).inverse_vartime());
     }
 
     bool is_zero() const { return detail::ct_and(c0.is_zero(), c1.is_zero()); }
@@ -69,6 +70,12 @@ struct Fq2 {
 
     static Fq2 select(bool choose_b, const Fq2& a, const Fq2& b) {
         return Fq2{Fq::select(choose_b, a.c0, b.c0), Fq::select(choose_b, a.c1, b.c1)};
+    }
+
+private:
+    // conj(x) / N(x), given 1 / N(x).
+    Fq2 times_norm_inverse(const Fq& norm_inv) const {
+        return Fq2{c0 * norm_inv, -(c1 * norm_inv)};
     }
 };
 
@@ -86,25 +93,10 @@ struct Fq6 {
     Fq6 dbl() const { return Fq6{c0.dbl(), c1.dbl(), c2.dbl()}; }
 
     // Karatsuba over three coefficients: six Fq2 multiplications.
-    Fq6 operator*(const Fq6& o) const {
-        Fq2 v0 = c0 * o.c0;
-        Fq2 v1 = c1 * o.c1;
-        Fq2 v2 = c2 * o.c2;
-        Fq2 r0 = ((c1 + c2) * (o.c1 + o.c2) - v1 - v2).mul_by_xi() + v0;
-        Fq2 r1 = (c0 + c1) * (o.c0 + o.c1) - v0 - v1 + v2.mul_by_xi();
-        Fq2 r2 = (c0 + c2) * (o.c0 + o.c2) - v0 - v2 + v1;
-        return Fq6{r0, r1, r2};
-    }
+    Fq6 operator*(const Fq6& o) const;
 
     // Chung-Hasan SQR2: two multiplications and three squarings in Fq2.
-    Fq6 square() const {
-        Fq2 s0 = c0.square();
-        Fq2 s1 = (c0 * c1).dbl();
-        Fq2 s2 = (c0 - c1 + c2).square();
-        Fq2 s3 = (c1 * c2).dbl();
-        Fq2 s4 = c2.square();
-        return Fq6{s0 + s3.mul_by_xi(), s1 + s4.mul_by_xi(), s1 + s2 + s3 - s0 - s4};
-    }
+    Fq6 square() const;
 
     // Multiplication by v: (c0, c1, c2) -> (xi c2, c0, c1).
     Fq6 mul_by_v() const { return Fq6{c2.mul_by_xi(), c0, c1}; }
@@ -112,23 +104,10 @@ struct Fq6 {
     Fq6 mul_fq2(const Fq2& s) const { return Fq6{c0 * s, c1 * s, c2 * s}; }
 
     // Multiplication by the sparse element d0 + d1 v: five Fq2 multiplications.
-    Fq6 mul_by_01(const Fq2& d0, const Fq2& d1) const {
-        Fq2 a0 = c0 * d0;
-        Fq2 a1 = c1 * d1;
-        Fq2 r0 = (c2 * d1).mul_by_xi() + a0;
-        Fq2 r1 = (c0 + c1) * (d0 + d1) - a0 - a1;
-        Fq2 r2 = c2 * d0 + a1;
-        return Fq6{r0, r1, r2};
-    }
+    Fq6 mul_by_01(const Fq2& d0, const Fq2& d1) const;
 
-    Fq6 inverse() const {
-        Fq2 t0 = c0.square() - (c1 * c2).mul_by_xi();
-        Fq2 t1 = c2.square().mul_by_xi() - c0 * c1;
-        Fq2 t2 = c1.square() - c0 * c2;
-        Fq2 norm = c0 * t0 + (c2 * t1 + c1 * t2).mul_by_xi();
-        Fq2 norm_inv = norm.inverse();
-        return Fq6{t0 * norm_inv, t1 * norm_inv, t2 * norm_inv};
-    }
+    Fq6 inverse() const;
+    Fq6 inverse_vartime() const;
 
     bool is_zero() const {
         return detail::ct_and(detail::ct_and(c0.is_zero(), c1.is_zero()), c2.is_zero());
@@ -149,36 +128,26 @@ struct Fq12 {
     Fq12 operator+(const Fq12& o) const { return Fq12{c0 + o.c0, c1 + o.c1}; }
     Fq12 operator-(const Fq12& o) const { return Fq12{c0 - o.c0, c1 - o.c1}; }
 
-    Fq12 operator*(const Fq12& o) const {
-        Fq6 t0 = c0 * o.c0;
-        Fq6 t1 = c1 * o.c1;
-        return Fq12{t0 + t1.mul_by_v(), (c0 + c1) * (o.c0 + o.c1) - t0 - t1};
-    }
+    Fq12 operator*(const Fq12& o) const;
     Fq12& operator*=(const Fq12& o) { return *this = *this * o; }
 
     // (a + bw)^2 = (a + b)(a + bv) - ab - abv + 2ab w.
-    Fq12 square() const {
-        Fq6 ab = c0 * c1;
-        Fq6 r0 = (c0 + c1) * (c0 + c1.mul_by_v()) - ab - ab.mul_by_v();
-        return Fq12{r0, ab.dbl()};
-    }
+    Fq12 square() const;
 
     // The p^6-power Frobenius; the inverse on the cyclotomic subgroup.
     Fq12 conj() const { return Fq12{c0, -c1}; }
 
-    Fq12 inverse() const {
-        Fq6 norm_inv = (c0.square() - c1.square().mul_by_v()).inverse();
-        return Fq12{c0 * norm_inv, -(c1 * norm_inv)};
-    }
+    Fq12 inverse() const;
+    Fq12 inverse_vartime() const;
 
     // Multiplication by a Miller-loop line l = d0 + (d1 + d2 v) w, i.e. the
     // sparse element with nonzero coefficients at 1, w and w^3.
-    Fq12 mul_by_line(const Fq2& d0, const Fq2& d1, const Fq2& d2) const {
-        Fq6 t0 = c0.mul_fq2(d0);
-        Fq6 t1 = c1.mul_by_01(d1, d2);
-        Fq6 r1 = (c0 + c1).mul_by_01(d0 + d1, d2) - t0 - t1;
-        return Fq12{t0 + t1.mul_by_v(), r1};
-    }
+    Fq12 mul_by_line(const Fq2& d0, const Fq2& d1, const Fq2& d2) const;
+
+    // Multiplication by a line with d0 = 1: (c0 + c1 w)(1 + D w) with
+    // D = d1 + d2 v is (c0 + c1 D v) + (c1 + c0 D) w, ten Fq2 multiplications
+    // against thirteen.
+    Fq12 mul_by_normalised_line(const Fq2& d1, const Fq2& d2) const;
 
     // x^(p^k) for k = 1, 2, 3, with precomputed constants xi^(k (p^n - 1) / 6).
     Fq12 frobenius(int k) const;
@@ -194,10 +163,11 @@ struct Fq12 {
     bool operator!=(const Fq12& o) const { return !(*this == o); }
 };
 
-// Square roots in Fq (p = 3 mod 4) and Fq2; false when none exists, and then
-// out is untouched. The root returned is one of the two; callers pick the sign.
-bool fq_sqrt(const Fq& a, Fq& out);
-bool fq2_sqrt(const Fq2& a, Fq2& out);
+// Square roots in Fq (p = 3 mod 4) and Fq2, for public values (point
+// decompression); false when none exists, and then out is untouched. The root
+// returned is one of the two; callers pick the sign.
+bool fq_sqrt_vartime(const Fq& a, Fq& out);
+bool fq2_sqrt_vartime(const Fq2& a, Fq2& out);
 
 // Parity of the canonical integer, the G1 y_sign bit.
 inline bool fq_is_odd(const Fq& a) { return (a.to_canonical()[0] & 1) != 0; }
