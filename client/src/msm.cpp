@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdint>
 #include <vector>
 
@@ -54,25 +55,17 @@ void signed_digits(const Limbs& k, unsigned c, size_t n_windows, int32_t* out, s
     }
 }
 
-// Additions per batch: a quarter of the buckets, so that few points find
-// their bucket already taken in the current batch, at most 1024.
-size_t batch_size(size_t n_buckets) {
-    return std::min<size_t>(1024, std::max<size_t>(n_buckets / 4, 16));
-}
-
-// Window width minimising the estimated field multiplications: per window,
-// n batched affine additions (6 each plus a share of the batch's inversion,
-// about 100) and the bucket reduction, a mixed and a Jacobian addition
-// (about 27) per bucket.
+// Window width minimising the estimated number of batched affine additions
+// (about 6.5 multiplications each, the inversions being shared by whole
+// levels): per window, n - n_buckets to fill the buckets (a bucket's first
+// point is free) and 2 n_buckets to reduce them.
 unsigned window_bits(size_t n, unsigned bits) {
     unsigned best = 2;
     double best_cost = 1e300;
     for (unsigned c = 2; c <= 16; ++c) {
         double windows = static_cast<double>(bits / c + 1);
-        size_t n_buckets = size_t{1} << (c - 1);
-        double per_add = 6.0 + 100.0 / static_cast<double>(batch_size(n_buckets));
-        double cost = windows * (per_add * static_cast<double>(n) +
-                                 27.0 * static_cast<double>(n_buckets));
+        double n_buckets = static_cast<double>(size_t{1} << (c - 1));
+        double cost = windows * (static_cast<double>(n) + n_buckets);
         if (cost < best_cost) {
             best_cost = cost;
             best = c;
@@ -81,80 +74,33 @@ unsigned window_bits(size_t n, unsigned bits) {
     return best;
 }
 
-// Bucket accumulation with affine buckets: additions are collected in
-// batches in which every bucket occurs at most once, so that all their
-// slopes share one field inversion (Montgomery's trick). An addition costs
-// about 6 multiplications instead of 11 for a mixed Jacobian one. A point
-// whose bucket is already in the batch waits for the next one.
+// *dst[i] += *src[i] for i < k in affine coordinates, with one field inversion
+// for all the slopes (Montgomery's trick): about 6 multiplications per
+// addition instead of 11 for a mixed Jacobian one. The dst are distinct
+// and none is also a src; any point may be the identity.
 template <class Curve>
-class AffineBuckets {
+class BatchAdder {
 public:
     using F = typename Curve::Base;
     using Affine = AffinePoint<Curve>;
 
-    AffineBuckets(const Affine* bases, size_t n_buckets)
-        : bases_(bases),
-          batch_(batch_size(n_buckets)),
-          buckets_(n_buckets),
-          batch_stamp_(n_buckets, 0) {
-        pending_.reserve(batch_);
-        deferred_.reserve(batch_);
-        denominators_.resize(batch_);
-        prefix_.resize(batch_);
-    }
-
-    void reset() { std::fill(buckets_.begin(), buckets_.end(), Affine::identity()); }
-
-    // Queues buckets[bucket] += (negate ? -1 : 1) bases[point]; the base is
-    // not the identity.
-    void add(uint32_t bucket, uint32_t point, bool negate) {
-        Entry e{bucket, point, negate};
-        if (batch_stamp_[bucket] == stamp_) {
-            deferred_.push_back(e);
-            // Bounded, so that re-admitting waiting points stays cheap.
-            if (deferred_.size() >= batch_) {
-                flush();
-            }
-            return;
+    void add(Affine* const* dst, const Affine* const* src, size_t k) {
+        if (denominators_.size() < k) {
+            denominators_.resize(k);
+            prefix_.resize(k);
         }
-        batch_stamp_[bucket] = stamp_;
-        pending_.push_back(e);
-        if (pending_.size() == batch_) {
-            flush();
-        }
-    }
-
-    // Completes every queued addition.
-    void finish() {
-        while (!pending_.empty() || !deferred_.empty()) {
-            flush();
-        }
-    }
-
-    const std::vector<Affine>& buckets() const { return buckets_; }
-
-private:
-    struct Entry {
-        uint32_t bucket;
-        uint32_t point;
-        bool negate;
-    };
-
-    void flush() {
-        size_t m = pending_.size();
-        // Slopes' denominators: x2 - x1, or 2 y for a doubling; entries whose
-        // result needs no slope (empty bucket, P + (-P)) use 1 and are
+        // Slopes' denominators: x2 - x1, or 2 y for a doubling; sums that
+        // need no slope (an identity operand, P + (-P)) use 1 and are
         // resolved directly.
         F acc = F::one();
-        for (size_t i = 0; i < m; ++i) {
-            const Affine& b = buckets_[pending_[i].bucket];
-            const Affine& p = bases_[pending_[i].point];
+        for (size_t i = 0; i < k; ++i) {
+            const Affine& a = *dst[i];
+            const Affine& b = *src[i];
             F d = F::one();
-            if (!b.infinity) {
-                d = p.x - b.x;
+            if (!a.infinity && !b.infinity) {
+                d = b.x - a.x;
                 if (d.is_zero()) {
-                    F py = pending_[i].negate ? -p.y : p.y;
-                    d = (py == b.y && !b.y.is_zero()) ? b.y.dbl() : F::one();
+                    d = (b.y == a.y && !a.y.is_zero()) ? a.y.dbl() : F::one();
                 }
             }
             denominators_[i] = d;
@@ -162,64 +108,149 @@ private:
             acc = acc * d;
         }
         F inv = inverse_vartime(acc);
-        for (size_t i = m; i-- > 0;) {
-            const Entry& e = pending_[i];
+        for (size_t i = k; i-- > 0;) {
             F d_inv = inv * prefix_[i];
             inv = inv * denominators_[i];
-            Affine& b = buckets_[e.bucket];
-            const Affine& base = bases_[e.point];
-            F py = e.negate ? -base.y : base.y;
+            Affine& a = *dst[i];
+            const Affine& b = *src[i];
             if (b.infinity) {
-                b = Affine::from_xy(base.x, py);
+                continue;
+            }
+            if (a.infinity) {
+                a = b;
                 continue;
             }
             F lambda;
-            if (base.x == b.x) {
-                if (py != b.y || b.y.is_zero()) {
-                    b = Affine::identity();
+            if (b.x == a.x) {
+                if (b.y != a.y || a.y.is_zero()) {
+                    a = Affine::identity();
                     continue;
                 }
-                F xx = b.x.square();
+                F xx = a.x.square();
                 lambda = (xx.dbl() + xx) * d_inv;
             } else {
-                lambda = (py - b.y) * d_inv;
+                lambda = (b.y - a.y) * d_inv;
             }
-            F x3 = lambda.square() - b.x - base.x;
-            b.y = lambda * (b.x - x3) - b.y;
-            b.x = x3;
+            F x3 = lambda.square() - a.x - b.x;
+            a.y = lambda * (a.x - x3) - a.y;
+            a.x = x3;
         }
-        pending_.clear();
-        ++stamp_;
-        // Waiting points start the next batch, in order, as far as their
-        // buckets allow.
-        size_t kept = 0;
-        for (size_t i = 0; i < deferred_.size(); ++i) {
-            const Entry& e = deferred_[i];
-            if (pending_.size() < batch_ && batch_stamp_[e.bucket] != stamp_) {
-                batch_stamp_[e.bucket] = stamp_;
-                pending_.push_back(e);
-            } else {
-                deferred_[kept++] = e;
-            }
-        }
-        deferred_.resize(kept);
     }
 
-    const Affine* bases_;
-    size_t batch_;
-    std::vector<Affine> buckets_;
-    std::vector<uint64_t> batch_stamp_;
-    uint64_t stamp_ = 1;
-    std::vector<Entry> pending_;
-    std::vector<Entry> deferred_;
+private:
     std::vector<F> denominators_;
     std::vector<F> prefix_;
 };
 
+// One window's buckets: the points are grouped by bucket (a counting
+// sort), then each group is summed as a tree, pairwise, level by level;
+// all additions of a level, across buckets, form one batch. Even a window
+// with few buckets (the top one) needs only a few inversions.
+template <class Curve>
+class BucketAccumulator {
+public:
+    using Affine = AffinePoint<Curve>;
+
+    explicit BucketAccumulator(size_t n_buckets) : start_(n_buckets + 1), length_(n_buckets) {}
+
+    // buckets[b] = sum of the bases whose digit is +-(b + 1), negated for
+    // negative digits; digits[j] belongs to bases[active[j]].
+    void run(const Affine* bases, const uint32_t* active, const int32_t* digits, size_t m,
+             Affine* buckets) {
+        size_t n_buckets = length_.size();
+        std::fill(length_.begin(), length_.end(), 0);
+        for (size_t j = 0; j < m; ++j) {
+            if (digits[j] != 0) {
+                ++length_[static_cast<size_t>(std::abs(digits[j]) - 1)];
+            }
+        }
+        start_[0] = 0;
+        for (size_t b = 0; b < n_buckets; ++b) {
+            start_[b + 1] = start_[b] + length_[b];
+        }
+        points_.resize(start_[n_buckets]);
+        std::fill(length_.begin(), length_.end(), 0);
+        for (size_t j = 0; j < m; ++j) {
+            int32_t digit = digits[j];
+            if (digit != 0) {
+                size_t b = static_cast<size_t>(std::abs(digit) - 1);
+                const Affine& base = bases[active[j]];
+                points_[start_[b] + length_[b]++] = digit > 0 ? base : base.neg();
+            }
+        }
+        bool more = true;
+        while (more) {
+            dst_.clear();
+            src_.clear();
+            for (size_t b = 0; b < n_buckets; ++b) {
+                Affine* group = &points_[start_[b]];
+                for (size_t k = 0; k + 1 < length_[b]; k += 2) {
+                    dst_.push_back(&group[k]);
+                    src_.push_back(&group[k + 1]);
+                }
+            }
+            adder_.add(dst_.data(), src_.data(), dst_.size());
+            more = false;
+            for (size_t b = 0; b < n_buckets; ++b) {
+                Affine* group = &points_[start_[b]];
+                size_t half = (length_[b] + 1) / 2;
+                for (size_t k = 1; k < half; ++k) {
+                    group[k] = group[2 * k];
+                }
+                length_[b] = half;
+                more = more || half > 1;
+            }
+        }
+        for (size_t b = 0; b < n_buckets; ++b) {
+            buckets[b] = length_[b] != 0 ? points_[start_[b]] : Affine::identity();
+        }
+    }
+
+private:
+    std::vector<size_t> start_;
+    std::vector<size_t> length_;
+    std::vector<Affine> points_;
+    std::vector<Affine*> dst_;
+    std::vector<const Affine*> src_;
+    BatchAdder<Curve> adder_;
+};
+
+// sum_b (b + 1) buckets[w][b] for every window w at once, by running sums
+// from the top bucket down. The windows' sums are independent, so each step
+// is one batch of additions for all of them: sum += running (the running
+// sum of the buckets above b) and running += bucket b.
+template <class Curve>
+std::vector<AffinePoint<Curve>> reduce_buckets(const std::vector<AffinePoint<Curve>>& buckets,
+                                               size_t n_windows, size_t n_buckets) {
+    using Affine = AffinePoint<Curve>;
+    std::vector<Affine> running(n_windows), sums(n_windows), previous(n_windows);
+    std::vector<Affine*> dst;
+    std::vector<const Affine*> src;
+    BatchAdder<Curve> adder;
+    // Step t adds the running sum of buckets t .. n_buckets - 1, then
+    // bucket t - 1 to it.
+    for (size_t t = n_buckets + 1; t-- > 0;) {
+        dst.clear();
+        src.clear();
+        previous = running;
+        for (size_t w = 0; w < n_windows; ++w) {
+            dst.push_back(&sums[w]);
+            src.push_back(&previous[w]);
+            if (t > 0) {
+                dst.push_back(&running[w]);
+                src.push_back(&buckets[w * n_buckets + t - 1]);
+            }
+        }
+        adder.add(dst.data(), src.data(), src.size());
+    }
+    return sums;
+}
+
 template <class Curve>
 JacobianPoint<Curve> pippenger(const AffinePoint<Curve>* bases, const Limbs* scalars, size_t n) {
+    using Affine = AffinePoint<Curve>;
     using Point = JacobianPoint<Curve>;
-    // Zero scalars and identity bases contribute nothing: most of B2's
+    // Zero scalars and identity bases contribute nothing: many of the B
     // bases are the identity, and many witness values are 0.
     std::vector<uint32_t> active;
     active.reserve(n);
@@ -237,39 +268,26 @@ JacobianPoint<Curve> pippenger(const AffinePoint<Curve>* bases, const Limbs* sca
     size_t m = active.size();
     unsigned c = window_bits(m, bits);
     size_t n_windows = bits / c + 1;
+    size_t n_buckets = size_t{1} << (c - 1);
     // Window-major, so that each window reads its digits in sequence.
     std::vector<int32_t> digits(m * n_windows);
     for (size_t j = 0; j < m; ++j) {
         signed_digits(scalars[active[j]], c, n_windows, &digits[j], m);
     }
-    AffineBuckets<Curve> buckets(bases, size_t{1} << (c - 1));
+    std::vector<Affine> buckets(n_windows * n_buckets);
+    BucketAccumulator<Curve> accumulator(n_buckets);
+    for (size_t w = 0; w < n_windows; ++w) {
+        accumulator.run(bases, active.data(), &digits[w * m], m, &buckets[w * n_buckets]);
+    }
+    sodium_memzero(digits.data(), digits.size() * sizeof(int32_t));
+    std::vector<Affine> sums = reduce_buckets<Curve>(buckets, n_windows, n_buckets);
     Point result = Point::identity();
     for (size_t w = n_windows; w-- > 0;) {
         for (unsigned d = 0; d < c && !result.is_identity(); ++d) {
             result = result.dbl();
         }
-        buckets.reset();
-        const int32_t* window = &digits[w * m];
-        for (size_t j = 0; j < m; ++j) {
-            int32_t digit = window[j];
-            if (digit > 0) {
-                buckets.add(static_cast<uint32_t>(digit - 1), active[j], false);
-            } else if (digit < 0) {
-                buckets.add(static_cast<uint32_t>(-digit - 1), active[j], true);
-            }
-        }
-        buckets.finish();
-        // sum_b (b + 1) bucket[b] as a running sum from the top.
-        Point running = Point::identity();
-        Point window_sum = Point::identity();
-        const auto& sums = buckets.buckets();
-        for (size_t b = sums.size(); b-- > 0;) {
-            running = running.add_mixed_vartime(sums[b]);
-            window_sum = window_sum.add_vartime(running);
-        }
-        result = result.add_vartime(window_sum);
+        result = result.add_mixed_vartime(sums[w]);
     }
-    sodium_memzero(digits.data(), digits.size() * sizeof(int32_t));
     return result;
 }
 
