@@ -143,8 +143,9 @@ private:
 };
 
 // One window's buckets: the points are grouped by bucket (a counting
-// sort), then each group is summed as a tree, pairwise, level by level;
-// all additions of a level, across buckets, form one batch. Even a window
+// sort), then each group is summed in place as a binary tree (at level s,
+// point k += point k + s for k a multiple of 2s); all additions of a level,
+// across buckets, form one batch. Even a window
 // with few buckets (the top one) needs only a few inversions.
 template <class Curve>
 class BucketAccumulator {
@@ -178,28 +179,18 @@ public:
                 points_[start_[b] + length_[b]++] = digit > 0 ? base : base.neg();
             }
         }
-        bool more = true;
-        while (more) {
+        size_t longest = *std::max_element(length_.begin(), length_.end());
+        for (size_t step = 1; step < longest; step *= 2) {
             dst_.clear();
             src_.clear();
             for (size_t b = 0; b < n_buckets; ++b) {
                 Affine* group = &points_[start_[b]];
-                for (size_t k = 0; k + 1 < length_[b]; k += 2) {
+                for (size_t k = 0; k + step < length_[b]; k += 2 * step) {
                     dst_.push_back(&group[k]);
-                    src_.push_back(&group[k + 1]);
+                    src_.push_back(&group[k + step]);
                 }
             }
             adder_.add(dst_.data(), src_.data(), dst_.size());
-            more = false;
-            for (size_t b = 0; b < n_buckets; ++b) {
-                Affine* group = &points_[start_[b]];
-                size_t half = (length_[b] + 1) / 2;
-                for (size_t k = 1; k < half; ++k) {
-                    group[k] = group[2 * k];
-                }
-                length_[b] = half;
-                more = more || half > 1;
-            }
         }
         for (size_t b = 0; b < n_buckets; ++b) {
             buckets[b] = length_[b] != 0 ? points_[start_[b]] : Affine::identity();
