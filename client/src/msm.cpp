@@ -282,10 +282,92 @@ JacobianPoint<Curve> pippenger(const AffinePoint<Curve>* bases, const Limbs* sca
     return result;
 }
 
+// GLV (Gallant-Lambert-Vanstone): on G1, (x, y) -> (beta x, y) is the
+// multiplication by lambda, a cube root of unity mod r. A scalar k < r
+// splits into k1 + k2 lambda with |k1|, |k2| < 2^127 (rounding k against
+// the short basis (a1, -b1), (a2, b2) of the lattice of (x, y) with
+// x + y lambda = 0 mod r), so that an MSM over n points with 254-bit scalars
+// becomes one over 2n points with 127-bit scalars: half the windows, for
+// somewhat fewer additions and half the bucket reductions.
+namespace glv {
+
+using u128 = unsigned __int128;
+
+// beta, canonical: the cube root of unity in Fq matching lambda.
+constexpr Limbs kBeta = {0x5763473177fffffeULL, 0xd4f263f1acdb5c4fULL,
+                         0x59e26bcea0d48bacULL, 0x0000000000000000ULL};
+constexpr uint64_t kA1 = 0x89d3256894d213e3ULL;
+constexpr u128 kB1 = (u128{0x6f4d8248eeb859fcULL} << 64) | 0x8211bbeb7d4f1128ULL;
+constexpr u128 kA2 = (u128{0x6f4d8248eeb859fdULL} << 64) | 0x0be4e1541221250bULL;
+constexpr uint64_t kB2 = 0x89d3256894d213e3ULL;
+// round(2^384 b2 / r) and round(2^384 b1 / r), little-endian limbs.
+constexpr uint64_t kG1[5] = {0x8fa7d32d2fafba64ULL, 0x6eb9c714773a6ef2ULL,
+                             0xd91d232ec7e0b3d7ULL, 0x0000000000000002ULL, 0};
+constexpr uint64_t kG2[5] = {0x869375169b9bdffaULL, 0xa5e38cfb5eaa26d9ULL,
+                             0x7a7bd9d4391eb18dULL, 0x4ccef014a773d2cfULL,
+                             0x0000000000000002ULL};
+
+// round(k g / 2^384), which is below 2^128 for the constants above.
+u128 mul_round_384(const Limbs& k, const uint64_t g[5]) {
+    uint64_t product[9] = {};
+    for (size_t i = 0; i < 4; ++i) {
+        uint64_t carry = 0;
+        for (size_t j = 0; j < 5; ++j) {
+            u128 t = static_cast<u128>(k[i]) * g[j] + product[i + j] + carry;
+            product[i + j] = static_cast<uint64_t>(t);
+            carry = static_cast<uint64_t>(t >> 64);
+        }
+        product[i + 5] = carry;
+    }
+    uint64_t half_carry = product[5] >> 63;  // adding 2^383 carries iff bit 383 is set
+    return ((static_cast<u128>(product[7]) << 64) | product[6]) + half_carry;
+}
+
+// A signed half as its magnitude and sign; wrapping 128-bit arithmetic is
+// exact because the true value lies in (-2^127, 2^127).
+void set_signed(u128 value, Limbs& magnitude, bool& negative) {
+    negative = (value >> 127) != 0;
+    u128 abs = negative ? ~value + 1 : value;
+    magnitude = {static_cast<uint64_t>(abs), static_cast<uint64_t>(abs >> 64), 0, 0};
+}
+
+void split(const Limbs& k, Limbs& k1, bool& k1_negative, Limbs& k2, bool& k2_negative) {
+    u128 c1 = mul_round_384(k, kG1);
+    u128 c2 = mul_round_384(k, kG2);
+    u128 k_low = (static_cast<u128>(k[1]) << 64) | k[0];
+    set_signed(k_low - c1 * kA1 - c2 * kA2, k1, k1_negative);
+    set_signed(c1 * kB1 - c2 * kB2, k2, k2_negative);
+}
+
+}  // namespace glv
+
 }  // namespace
 
 G1 g1_msm(const G1Affine* bases, const Limbs* scalars, size_t n) {
-    return pippenger(bases, scalars, n);
+    static const libverify::Fq beta = libverify::Fq::from_canonical_unchecked(glv::kBeta);
+    std::vector<G1Affine> split_bases;
+    std::vector<Limbs> split_scalars;
+    split_bases.reserve(2 * n);
+    split_scalars.reserve(2 * n);
+    for (size_t i = 0; i < n; ++i) {
+        const G1Affine& p = bases[i];
+        if (p.infinity || bit_length(scalars[i]) == 0) {
+            continue;
+        }
+        Limbs k1, k2;
+        bool k1_negative, k2_negative;
+        glv::split(scalars[i], k1, k1_negative, k2, k2_negative);
+        G1Affine endo = G1Affine::from_xy(p.x * beta, p.y);
+        split_bases.push_back(k1_negative ? p.neg() : p);
+        split_scalars.push_back(k1);
+        split_bases.push_back(k2_negative ? endo.neg() : endo);
+        split_scalars.push_back(k2);
+    }
+    G1 sum = pippenger(split_bases.data(), split_scalars.data(), split_bases.size());
+    if (!split_scalars.empty()) {
+        sodium_memzero(split_scalars.data(), split_scalars.size() * sizeof(Limbs));
+    }
+    return sum;
 }
 
 G2 g2_msm(const G2Affine* bases, const Limbs* scalars, size_t n) {

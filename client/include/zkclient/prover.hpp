@@ -94,7 +94,8 @@ std::vector<Fr> compute_h(const FftDomain& domain, std::vector<Fr>& a, std::vect
                           std::vector<Fr>& c);
 
 // sum scalars[i] * bases[i] by Pippenger's bucket method with signed
-// windows; scalars are canonical integers (variable time).
+// windows; scalars are canonical integers below r (variable time). g1_msm
+// first splits each scalar in two halves of 127 bits by the GLV endomorphism.
 G1 g1_msm(const libverify::G1Affine* bases, const Limbs* scalars, size_t n);
 G2 g2_msm(const libverify::G2Affine* bases, const Limbs* scalars, size_t n);
 
