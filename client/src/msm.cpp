@@ -1,11 +1,12 @@
 // The prover's multi-scalar multiplications: Pippenger's bucket method with
-// signed digits and affine buckets filled in batches that share one
-// inversion. Variable time in the scalars (see docs/prover.md).
+// signed digits, affine buckets whose additions are batched to share one
+// inversion, and the GLV split for G1. Variable time in the scalars (see
+// docs/prover.md).
 #include <sodium.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 #include "inverse_vartime.hpp"
@@ -184,7 +185,7 @@ public:
             dst_.clear();
             src_.clear();
             for (size_t b = 0; b < n_buckets; ++b) {
-                Affine* group = &points_[start_[b]];
+                Affine* group = points_.data() + start_[b];
                 for (size_t k = 0; k + step < length_[b]; k += 2 * step) {
                     dst_.push_back(&group[k]);
                     src_.push_back(&group[k + step]);
