@@ -72,15 +72,17 @@ const Fixture& fixture() {
         return;                                          \
     }
 
+// state.range(0) threads; 0 is every hardware thread.
 void BM_FullProve(benchmark::State& state) {
     REQUIRE_FIXTURE(state);
     const Fixture& f = fixture();
+    unsigned threads = static_cast<unsigned>(state.range(0));
     for (auto _ : state) {
         std::vector<Fr> witness;
         libverify::Proof proof;
         std::vector<Fr> inputs;
         if (f.generator.compute(f.input, witness) != Status::ok ||
-            groth16_prove(f.key, witness, proof, inputs) != Status::ok) {
+            groth16_prove(f.key, witness, proof, inputs, threads) != Status::ok) {
             state.SkipWithError("prove failed");
             return;
         }
@@ -90,7 +92,7 @@ void BM_FullProve(benchmark::State& state) {
     state.counters["wires"] = static_cast<double>(f.key.n_vars());
     state.counters["domain"] = f.key.domain_size();
 }
-BENCHMARK(BM_FullProve)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FullProve)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_ProveFromWitness(benchmark::State& state) {
     REQUIRE_FIXTURE(state);
@@ -98,7 +100,7 @@ void BM_ProveFromWitness(benchmark::State& state) {
     for (auto _ : state) {
         libverify::Proof proof;
         std::vector<Fr> inputs;
-        if (groth16_prove(f.key, f.witness, proof, inputs) != Status::ok) {
+        if (groth16_prove(f.key, f.witness, proof, inputs, 1) != Status::ok) {
             state.SkipWithError("prove failed");
             return;
         }

@@ -15,13 +15,16 @@ if [[ ! -f "$inputs" ]]; then
     node client/tests/make_inputs.mjs "$wasm" "$inputs"
 fi
 
+# Median wall times of BM_FullProve with one thread, then with all.
 ours=$(ZKC_CLIENT_INPUTS="$inputs" "$build/bench/bench_prover" \
-    --benchmark_filter='BM_FullProve$' --benchmark_min_time=0.001 \
+    --benchmark_filter='BM_FullProve/' --benchmark_min_time=0.001 \
     --benchmark_repetitions="$runs" --benchmark_report_aggregates_only=true \
     --benchmark_format=json | node -e '
         const r = JSON.parse(require("fs").readFileSync(0, "utf8"));
-        const m = r.benchmarks.find((b) => b.aggregate_name === "median");
-        console.log(m.real_time);')
+        const median = (arg) => r.benchmarks.find((b) =>
+            b.aggregate_name === "median" && b.run_name.startsWith(`BM_FullProve/${arg}/`));
+        console.log(median(1).real_time, median(0).real_time);')
+read -r ours_one ours_all <<< "$ours"
 
 theirs=$(node --input-type=module -e '
     import { readFileSync } from "node:fs";
@@ -41,9 +44,12 @@ theirs=$(node --input-type=module -e '
 ' "$wasm" "$zkey" "$inputs" "$runs")
 
 node -e '
-    const [ours, theirs, runs] = process.argv.slice(1).map(Number);
+    const [one, all, theirs, runs] = process.argv.slice(1).map(Number);
+    const cores = require("os").availableParallelism();
     console.log(`credit circuit, full proof (witness + Groth16), median of ${runs} warm runs`);
-    console.log(`  zkclient (native, 1 thread):   ${ours.toFixed(1)} ms`);
-    console.log(`  snarkjs.groth16.fullProve:     ${theirs.toFixed(1)} ms (node ${process.version})`);
-    console.log(`  ratio snarkjs / zkclient:      ${(theirs / ours).toFixed(1)}x`);
-' "$ours" "$theirs" "$runs"
+    console.log(`  zkclient (native, 1 thread):     ${one.toFixed(1)} ms`);
+    console.log(`  zkclient (native, ${cores} threads):    ${all.toFixed(1)} ms`);
+    console.log(`  snarkjs.groth16.fullProve:       ${theirs.toFixed(1)} ms (node ${process.version})`);
+    console.log(`  ratio snarkjs / zkclient:        ${(theirs / one).toFixed(1)}x (1 thread), ` +
+                `${(theirs / all).toFixed(1)}x (${cores} threads)`);
+' "$ours_one" "$ours_all" "$theirs" "$runs"

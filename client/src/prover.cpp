@@ -3,8 +3,12 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <string>
+#include <thread>
 
 #include "libverify/decimal.hpp"
 
@@ -13,17 +17,18 @@ namespace zkclient {
 using libverify::G1Affine;
 using libverify::G2Affine;
 
-namespace prover_steps {
-
 namespace {
 
-void wipe_fast(std::vector<fast::Fr>& v) {
+template <class T>
+void wipe_vector(std::vector<T>& v) {
     if (!v.empty()) {
-        sodium_memzero(v.data(), v.size() * sizeof(fast::Fr));
+        sodium_memzero(v.data(), v.size() * sizeof(T));
     }
 }
 
 }  // namespace
+
+namespace prover_steps {
 
 Fr root_of_unity(uint32_t k) {
     // 5 is the smallest quadratic non-residue mod r; r - 1 = 2^28 t.
@@ -36,26 +41,42 @@ Fr root_of_unity(uint32_t k) {
     return w;
 }
 
+namespace {
+
+size_t reverse_bits(size_t i, uint32_t power) {
+    size_t r = 0;
+    for (uint32_t b = 0; b < power; ++b) {
+        r = (r << 1) | ((i >> b) & 1);
+    }
+    return r;
+}
+
+}  // namespace
+
 FftDomain::FftDomain(uint32_t power) : power_(power) {
     size_t half = size() / 2;
-    fast::Fr w(root_of_unity(power));
-    fast::Fr w_inv(root_of_unity(power).inverse());
+    Fr w = root_of_unity(power);
+    Fr w_inv = w.inverse();
     twiddles_.resize(std::max<size_t>(half, 1));
     inverse_twiddles_.resize(twiddles_.size());
-    twiddles_[0] = fast::Fr::one();
-    inverse_twiddles_[0] = fast::Fr::one();
+    twiddles_[0] = Fr::one();
+    inverse_twiddles_[0] = Fr::one();
     for (size_t i = 1; i < half; ++i) {
         twiddles_[i] = twiddles_[i - 1] * w;
         inverse_twiddles_[i] = inverse_twiddles_[i - 1] * w_inv;
     }
-    size_inverse_ = fast::Fr(Fr::from_u64(size()).inverse());
+    size_inverse_ = Fr::from_u64(size()).inverse();
     // ffjavascript's shift is nqr^2 = 25 at the top of the 2-adic tower.
     coset_shift_ = power < 28 ? root_of_unity(power + 1) : Fr::from_u64(25);
+    coset_factors_.resize(size());
+    Fr factor = size_inverse_;
+    for (size_t i = 0; i < size(); ++i) {
+        coset_factors_[reverse_bits(i, power_)] = factor;
+        factor *= coset_shift_;
+    }
 }
 
-// Iterative Cooley-Tukey: bit-reversal permutation, then butterflies with
-// stride-indexed twiddles from the one table of w^i.
-void FftDomain::transform(fast::Fr* values, const std::vector<fast::Fr>& twiddles) const {
+void FftDomain::bit_reverse(Fr* values) const {
     size_t n = size();
     for (size_t i = 1, j = 0; i < n; ++i) {
         size_t bit = n >> 1;
@@ -67,14 +88,45 @@ void FftDomain::transform(fast::Fr* values, const std::vector<fast::Fr>& twiddle
             std::swap(values[i], values[j]);
         }
     }
+}
+
+// Butterflies (lo, hi) <- (lo + hi, (lo - hi) w^k), from the widest span
+// down; the first butterfly of each block has w^0 = 1.
+void FftDomain::dif(Fr* values, const std::vector<Fr>& twiddles) const {
+    size_t n = size();
+    for (size_t len = n; len >= 2; len >>= 1) {
+        size_t half = len / 2;
+        size_t stride = n / len;
+        for (size_t start = 0; start < n; start += len) {
+            Fr* lo = values + start;
+            Fr* hi = lo + half;
+            Fr sum = lo[0] + hi[0];
+            hi[0] = lo[0] - hi[0];
+            lo[0] = sum;
+            for (size_t k = 1; k < half; ++k) {
+                Fr s = lo[k] + hi[k];
+                hi[k] = (lo[k] - hi[k]) * twiddles[k * stride];
+                lo[k] = s;
+            }
+        }
+    }
+}
+
+// Butterflies (lo, hi) <- (lo + hi w^k, lo - hi w^k), from the narrowest
+// span up.
+void FftDomain::dit(Fr* values, const std::vector<Fr>& twiddles) const {
+    size_t n = size();
     for (size_t len = 2; len <= n; len <<= 1) {
         size_t half = len / 2;
         size_t stride = n / len;
         for (size_t start = 0; start < n; start += len) {
-            fast::Fr* lo = values + start;
-            fast::Fr* hi = lo + half;
-            for (size_t k = 0; k < half; ++k) {
-                fast::Fr t = hi[k] * twiddles[k * stride];
+            Fr* lo = values + start;
+            Fr* hi = lo + half;
+            Fr t = hi[0];
+            hi[0] = lo[0] - t;
+            lo[0] = lo[0] + t;
+            for (size_t k = 1; k < half; ++k) {
+                t = hi[k] * twiddles[k * stride];
                 hi[k] = lo[k] - t;
                 lo[k] = lo[k] + t;
             }
@@ -82,336 +134,53 @@ void FftDomain::transform(fast::Fr* values, const std::vector<fast::Fr>& twiddle
     }
 }
 
-void FftDomain::fft(fast::Fr* values) const { transform(values, twiddles_); }
-
-void FftDomain::ifft(fast::Fr* values) const {
-    transform(values, inverse_twiddles_);
-    for (size_t i = 0; i < size(); ++i) {
-        values[i] = values[i] * size_inverse_;
-    }
-}
-
-namespace {
-
-std::vector<fast::Fr> to_fast(const std::vector<Fr>& v) {
-    std::vector<fast::Fr> out(v.size());
-    for (size_t i = 0; i < v.size(); ++i) {
-        out[i] = fast::Fr(v[i]);
-    }
-    return out;
-}
-
-void from_fast(const std::vector<fast::Fr>& v, Fr* out) {
-    for (size_t i = 0; i < v.size(); ++i) {
-        out[i] = v[i].slow();
-    }
-}
-
-}  // namespace
-
 void FftDomain::fft(Fr* values) const {
-    std::vector<fast::Fr> v = to_fast(std::vector<Fr>(values, values + size()));
-    fft(v.data());
-    from_fast(v, values);
+    bit_reverse(values);
+    dit(values, twiddles_);
 }
 
 void FftDomain::ifft(Fr* values) const {
-    std::vector<fast::Fr> v = to_fast(std::vector<Fr>(values, values + size()));
-    ifft(v.data());
-    from_fast(v, values);
+    dif(values, inverse_twiddles_);
+    bit_reverse(values);
+    for (size_t i = 0; i < size(); ++i) {
+        values[i] *= size_inverse_;
+    }
+}
+
+void FftDomain::to_coset(Fr* values) const {
+    dif(values, inverse_twiddles_);
+    for (size_t i = 0; i < size(); ++i) {
+        values[i] *= coset_factors_[i];
+    }
+    dit(values, twiddles_);
 }
 
 void evaluate_abc(const ProvingKey& key, const std::vector<Fr>& witness, std::vector<Fr>& a,
                   std::vector<Fr>& b, std::vector<Fr>& c) {
     size_t n = key.domain_size();
-    std::vector<fast::Fr> fa(n), fb(n);
+    a.assign(n, Fr::zero());
+    b.assign(n, Fr::zero());
     for (const QapCoefficient& q : key.coefficients()) {
-        std::vector<fast::Fr>& out = q.matrix == 0 ? fa : fb;
-        out[q.constraint] += fast::Fr(q.value) * fast::Fr(witness[q.signal]);
+        std::vector<Fr>& out = q.matrix == 0 ? a : b;
+        out[q.constraint] += q.value * witness[q.signal];
     }
-    a.resize(n);
-    b.resize(n);
     c.resize(n);
     for (size_t i = 0; i < n; ++i) {
-        a[i] = fa[i].slow();
-        b[i] = fb[i].slow();
-        c[i] = (fa[i] * fb[i]).slow();
+        c[i] = a[i] * b[i];
     }
-    wipe_fast(fa);
-    wipe_fast(fb);
 }
 
 std::vector<Fr> compute_h(const FftDomain& domain, std::vector<Fr>& a, std::vector<Fr>& b,
                           std::vector<Fr>& c) {
-    size_t n = domain.size();
-    // The shift powers are shared by the three polynomials.
-    std::vector<fast::Fr> shift_powers(n);
-    fast::Fr shift(domain.coset_shift());
-    fast::Fr power = fast::Fr::one();
-    for (size_t i = 0; i < n; ++i) {
-        shift_powers[i] = power;
-        power = power * shift;
+    domain.to_coset(a.data());
+    domain.to_coset(b.data());
+    domain.to_coset(c.data());
+    for (size_t i = 0; i < domain.size(); ++i) {
+        a[i] = a[i] * b[i] - c[i];
     }
-    std::vector<fast::Fr> odd[3];
-    std::vector<Fr>* polys[3] = {&a, &b, &c};
-    for (int p = 0; p < 3; ++p) {
-        odd[p] = to_fast(*polys[p]);
-        domain.ifft(odd[p].data());
-        for (size_t i = 0; i < n; ++i) {
-            odd[p][i] = odd[p][i] * shift_powers[i];
-        }
-        domain.fft(odd[p].data());
-    }
-    std::vector<Fr> h(n);
-    for (size_t i = 0; i < n; ++i) {
-        h[i] = (odd[0][i] * odd[1][i] - odd[2][i]).slow();
-    }
-    for (auto& v : odd) {
-        wipe_fast(v);
-    }
-    return h;
-}
-
-namespace {
-
-// Signed base-2^c digits of a canonical scalar (< 2^254), least significant
-// first: each in [-2^(c-1), 2^(c-1)], the carry absorbed by one extra window.
-void signed_digits(const Limbs& k, unsigned c, size_t n_windows, int32_t* out) {
-    int64_t carry = 0;
-    const int64_t radix = int64_t{1} << c;
-    for (size_t w = 0; w < n_windows; ++w) {
-        size_t bit = w * c;
-        uint64_t raw = 0;
-        if (bit < 256) {
-            size_t limb = bit / 64;
-            size_t shift = bit % 64;
-            raw = k[limb] >> shift;
-            if (shift + c > 64 && limb + 1 < 4) {
-                raw |= k[limb + 1] << (64 - shift);
-            }
-            raw &= static_cast<uint64_t>(radix - 1);
-        }
-        int64_t digit = static_cast<int64_t>(raw) + carry;
-        carry = 0;
-        if (digit > radix / 2) {
-            digit -= radix;
-            carry = 1;
-        }
-        out[w] = static_cast<int32_t>(digit);
-    }
-}
-
-// Additions per batch: a quarter of the buckets, so that few points find
-// their bucket already taken in the current batch, at most 1024.
-size_t batch_size(size_t n_buckets) { return std::min<size_t>(1024, std::max<size_t>(n_buckets / 4, 16)); }
-
-// Window width minimising the estimated field multiplications: per window,
-// n batched affine additions (6 each plus a share of the batch's inversion,
-// about 400) and the bucket reduction, two Jacobian additions (about 14
-// each) per bucket.
-unsigned window_bits(size_t n) {
-    unsigned best = 2;
-    double best_cost = 1e300;
-    for (unsigned c = 2; c <= 16; ++c) {
-        double windows = static_cast<double>(254 / c + 2);
-        size_t n_buckets = size_t{1} << (c - 1);
-        double per_add = 6.0 + 400.0 / static_cast<double>(batch_size(n_buckets));
-        double cost = windows * (per_add * static_cast<double>(n) +
-                                 28.0 * static_cast<double>(n_buckets));
-        if (cost < best_cost) {
-            best_cost = cost;
-            best = c;
-        }
-    }
-    return best;
-}
-
-// Bucket accumulation with affine buckets: additions are collected in
-// batches in which every bucket occurs at most once, so that all their
-// slopes share one field inversion (Montgomery's trick). An addition costs
-// about 6 multiplications instead of 11 for a mixed Jacobian one. A point
-// whose bucket is already in the batch waits for the next one.
-template <class Curve>
-class AffineBuckets {
-public:
-    using F = typename Curve::Base;
-    using Affine = libverify::AffinePoint<Curve>;
-
-    explicit AffineBuckets(size_t n_buckets)
-        : batch_(batch_size(n_buckets)), buckets_(n_buckets), batch_stamp_(n_buckets, 0) {
-        pending_.reserve(batch_);
-        deferred_.reserve(batch_);
-        denominators_.resize(batch_);
-        prefix_.resize(batch_);
-    }
-
-    void reset() { std::fill(buckets_.begin(), buckets_.end(), Affine::identity()); }
-
-    // Queues bucket[index] += p (p not the identity).
-    void add(uint32_t index, const Affine& p) {
-        if (batch_stamp_[index] == stamp_) {
-            deferred_.push_back({index, p});
-            // Bounded, so that re-admitting waiting points stays cheap.
-            if (deferred_.size() >= batch_) {
-                flush();
-            }
-            return;
-        }
-        batch_stamp_[index] = stamp_;
-        pending_.push_back({index, p});
-        if (pending_.size() == batch_) {
-            flush();
-        }
-    }
-
-    // Completes every queued addition.
-    void finish() {
-        while (!pending_.empty() || !deferred_.empty()) {
-            flush();
-        }
-    }
-
-    const std::vector<Affine>& buckets() const { return buckets_; }
-
-private:
-    struct Entry {
-        uint32_t index;
-        Affine point;
-    };
-
-    void flush() {
-        size_t m = pending_.size();
-        // Slopes' denominators: x2 - x1, or 2 y for a doubling; entries whose
-        // result needs no slope (empty bucket, P + (-P)) use 1 and are
-        // resolved directly.
-        F acc = F::one();
-        for (size_t i = 0; i < m; ++i) {
-            const Affine& b = buckets_[pending_[i].index];
-            const Affine& p = pending_[i].point;
-            F d = F::one();
-            if (!b.infinity) {
-                d = p.x - b.x;
-                if (d.is_zero()) {
-                    d = (p.y == b.y) ? b.y.dbl() : F::one();
-                }
-            }
-            denominators_[i] = d;
-            prefix_[i] = acc;
-            acc = acc * d;
-        }
-        F inv = acc.inverse();
-        for (size_t i = m; i-- > 0;) {
-            F d_inv = inv * prefix_[i];
-            inv = inv * denominators_[i];
-            Affine& b = buckets_[pending_[i].index];
-            const Affine& p = pending_[i].point;
-            if (b.infinity) {
-                b = p;
-                continue;
-            }
-            F lambda;
-            if (p.x == b.x) {
-                if (p.y != b.y || b.y.is_zero()) {
-                    b = Affine::identity();
-                    continue;
-                }
-                F xx = b.x.square();
-                lambda = (xx.dbl() + xx) * d_inv;
-            } else {
-                lambda = (p.y - b.y) * d_inv;
-            }
-            F x3 = lambda.square() - b.x - p.x;
-            b.y = lambda * (b.x - x3) - b.y;
-            b.x = x3;
-        }
-        pending_.clear();
-        ++stamp_;
-        // Waiting points start the next batch, in order, as far as their
-        // buckets allow.
-        size_t kept = 0;
-        for (size_t i = 0; i < deferred_.size(); ++i) {
-            const Entry& e = deferred_[i];
-            if (pending_.size() < batch_ && batch_stamp_[e.index] != stamp_) {
-                batch_stamp_[e.index] = stamp_;
-                pending_.push_back(e);
-            } else {
-                deferred_[kept++] = e;
-            }
-        }
-        deferred_.resize(kept);
-    }
-
-    size_t batch_;
-    std::vector<Affine> buckets_;
-    std::vector<uint64_t> batch_stamp_;
-    uint64_t stamp_ = 1;
-    std::vector<Entry> pending_;
-    std::vector<Entry> deferred_;
-    std::vector<F> denominators_;
-    std::vector<F> prefix_;
-};
-
-template <class Curve>
-libverify::JacobianPoint<Curve> pippenger(const libverify::AffinePoint<Curve>* bases,
-                                          const Limbs* scalars, size_t n) {
-    using Point = libverify::JacobianPoint<Curve>;
-    if (n == 0) {
-        return Point::identity();
-    }
-    unsigned c = window_bits(n);
-    size_t n_windows = 254 / c + 2;
-    std::vector<int32_t> digits(n * n_windows);
-    for (size_t i = 0; i < n; ++i) {
-        signed_digits(scalars[i], c, n_windows, &digits[i * n_windows]);
-    }
-    AffineBuckets<Curve> buckets(size_t{1} << (c - 1));
-    Point result = Point::identity();
-    for (size_t w = n_windows; w-- > 0;) {
-        for (unsigned d = 0; d < c; ++d) {
-            result = result.dbl();
-        }
-        buckets.reset();
-        for (size_t i = 0; i < n; ++i) {
-            int32_t digit = digits[i * n_windows + w];
-            if (digit == 0 || bases[i].infinity) {
-                continue;
-            }
-            if (digit > 0) {
-                buckets.add(static_cast<uint32_t>(digit - 1), bases[i]);
-            } else {
-                buckets.add(static_cast<uint32_t>(-digit - 1), bases[i].neg());
-            }
-        }
-        buckets.finish();
-        // sum_b (b + 1) bucket[b] as a running sum from the top.
-        Point running = Point::identity();
-        Point window_sum = Point::identity();
-        const auto& sums = buckets.buckets();
-        for (size_t b = sums.size(); b-- > 0;) {
-            running = running.add_mixed_vartime(sums[b]);
-            window_sum = window_sum.add_vartime(running);
-        }
-        result = result.add_vartime(window_sum);
-    }
-    return result;
-}
-
-}  // namespace
-
-G1 g1_msm(const G1Affine* bases, const Limbs* scalars, size_t n) {
-    std::vector<fast::G1Affine> fast_bases(n);
-    for (size_t i = 0; i < n; ++i) {
-        fast_bases[i] = fast::to_fast(bases[i]);
-    }
-    return fast::to_slow(pippenger(fast_bases.data(), scalars, n));
-}
-
-G2 g2_msm(const G2Affine* bases, const Limbs* scalars, size_t n) {
-    std::vector<fast::G2Affine> fast_bases(n);
-    for (size_t i = 0; i < n; ++i) {
-        fast_bases[i] = fast::to_fast(bases[i]);
-    }
-    return fast::to_slow(pippenger(fast_bases.data(), scalars, n));
+    wipe_vector(b);
+    wipe_vector(c);
+    return std::move(a);
 }
 
 }  // namespace prover_steps
@@ -461,13 +230,6 @@ std::string g2_json(const G2Affine& p) {
            fq_json(p.y.c1) + "],[\"1\",\"0\"]]";
 }
 
-template <class T>
-void wipe_vector(std::vector<T>& v) {
-    if (!v.empty()) {
-        sodium_memzero(v.data(), v.size() * sizeof(T));
-    }
-}
-
 }  // namespace
 
 std::string proof_to_json(const Proof& proof) {
@@ -483,8 +245,48 @@ std::string public_inputs_to_json(const std::vector<Fr>& inputs) {
     return out + "]";
 }
 
+namespace {
+
+// Runs the tasks on up to `threads` threads (this one included), each task
+// once; rethrows the first exception a task threw once all have stopped.
+void run_tasks(const std::vector<std::function<void()>>& tasks, unsigned threads) {
+    std::atomic<size_t> next{0};
+    std::exception_ptr failure;
+    std::atomic<bool> failed{false};
+    auto work = [&] {
+        for (size_t i = next++; i < tasks.size(); i = next++) {
+            try {
+                tasks[i]();
+            } catch (...) {
+                if (!failed.exchange(true)) {
+                    failure = std::current_exception();
+                }
+            }
+        }
+    };
+    std::vector<std::thread> workers;
+    size_t extra = std::min<size_t>(threads, tasks.size()) - 1;
+    try {
+        workers.reserve(extra);
+        for (size_t i = 0; i < extra; ++i) {
+            workers.emplace_back(work);
+        }
+    } catch (...) {
+        // Fewer threads than asked for: the ones running share the work.
+    }
+    work();
+    for (std::thread& t : workers) {
+        t.join();
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+}
+
+}  // namespace
+
 Status groth16_prove(const ProvingKey& key, const std::vector<Fr>& witness, Proof& proof,
-                     std::vector<Fr>& public_inputs) noexcept {
+                     std::vector<Fr>& public_inputs, unsigned threads) noexcept {
     using namespace prover_steps;
     if (witness.size() != key.n_vars() || key.n_vars() == 0) {
         return Status::bad_length;
@@ -492,29 +294,52 @@ Status groth16_prove(const ProvingKey& key, const std::vector<Fr>& witness, Proo
     if (witness[0] != Fr::one()) {
         return Status::bad_encoding;
     }
+    if (threads == 0) {
+        threads = std::max(1u, std::thread::hardware_concurrency());
+    }
     std::vector<Fr> a, b, c, h;
-    std::vector<Limbs> scalars;
+    std::vector<Limbs> scalars, h_scalars;
     Fr r, s;
+    auto wipe_all = [&] {
+        wipe_vector(a);
+        wipe_vector(b);
+        wipe_vector(c);
+        wipe_vector(h);
+        wipe_vector(scalars);
+        wipe_vector(h_scalars);
+        sodium_memzero(&r, sizeof r);
+        sodium_memzero(&s, sizeof s);
+    };
     try {
-        evaluate_abc(key, witness, a, b, c);
-        FftDomain domain(key.domain_power());
-        h = compute_h(domain, a, b, c);
-
-        scalars.resize(std::max<size_t>(witness.size(), h.size()));
-        for (size_t i = 0; i < witness.size(); ++i) {
-            scalars[i] = witness[i].to_canonical();
-        }
         size_t n = witness.size();
         size_t first_private = size_t{key.n_public()} + 1;
-        G1 pi_a = g1_msm(key.a().data(), scalars.data(), n);
-        G1 pi_b1 = g1_msm(key.b1().data(), scalars.data(), n);
-        G2 pi_b = g2_msm(key.b2().data(), scalars.data(), n);
-        G1 pi_c = g1_msm(key.c().data(), scalars.data() + first_private, n - first_private);
-        for (size_t i = 0; i < h.size(); ++i) {
-            scalars[i] = h[i].to_canonical();
+        scalars.resize(n);
+        for (size_t i = 0; i < n; ++i) {
+            scalars[i] = witness[i].to_canonical();
         }
-        G1 pi_h = g1_msm(key.h().data(), scalars.data(), h.size());
-
+        G1 pi_a, pi_b1, pi_c, pi_h;
+        G2 pi_b;
+        // Largest first, so that the last task to start is a short one. The
+        // FFTs feed only the H MSM.
+        std::vector<std::function<void()>> tasks = {
+            [&] { pi_b = g2_msm(key.b2().data(), scalars.data(), n); },
+            [&] {
+                evaluate_abc(key, witness, a, b, c);
+                FftDomain domain(key.domain_power());
+                h = compute_h(domain, a, b, c);
+                h_scalars.resize(h.size());
+                for (size_t i = 0; i < h.size(); ++i) {
+                    h_scalars[i] = h[i].to_canonical();
+                }
+                pi_h = g1_msm(key.h().data(), h_scalars.data(), h.size());
+            },
+            [&] { pi_a = g1_msm(key.a().data(), scalars.data(), n); },
+            [&] {
+                pi_c = g1_msm(key.c().data(), scalars.data() + first_private, n - first_private);
+            },
+            [&] { pi_b1 = g1_msm(key.b1().data(), scalars.data(), n); },
+        };
+        run_tasks(tasks, threads);
         r = random_scalar();
         s = random_scalar();
         Limbs r_limbs = r.to_canonical();
@@ -540,22 +365,10 @@ Status groth16_prove(const ProvingKey& key, const std::vector<Fr>& witness, Proo
             public_inputs.assign(witness.begin() + 1, witness.begin() + first_private);
             proof = built;
         }
-        wipe_vector(a);
-        wipe_vector(b);
-        wipe_vector(c);
-        wipe_vector(h);
-        wipe_vector(scalars);
-        sodium_memzero(&r, sizeof r);
-        sodium_memzero(&s, sizeof s);
+        wipe_all();
         return st == Status::ok ? Status::ok : Status::internal_error;
     } catch (...) {
-        wipe_vector(a);
-        wipe_vector(b);
-        wipe_vector(c);
-        wipe_vector(h);
-        wipe_vector(scalars);
-        sodium_memzero(&r, sizeof r);
-        sodium_memzero(&s, sizeof s);
+        wipe_all();
         return Status::internal_error;
     }
 }

@@ -16,6 +16,25 @@ Fr random_fr(std::mt19937_64& rng) {
     return Fr::from_canonical(x, out) ? out : Fr::from_u64(x[0]);
 }
 
+std::vector<Fr> random_values(size_t n, std::mt19937_64& rng) {
+    std::vector<Fr> values(n);
+    for (auto& v : values) {
+        v = random_fr(rng);
+    }
+    return values;
+}
+
+// sum_j coefficients[j] x^j
+Fr evaluate(const std::vector<Fr>& coefficients, const Fr& x) {
+    Fr sum = Fr::zero();
+    Fr power = Fr::one();
+    for (const Fr& c : coefficients) {
+        sum += c * power;
+        power *= x;
+    }
+    return sum;
+}
+
 TEST(ProverSteps, RootsOfUnityHaveTheirOrder) {
     for (uint32_t k : {1u, 2u, 14u, 15u, 28u}) {
         Fr w = root_of_unity(k);
@@ -33,31 +52,30 @@ TEST(ProverSteps, RootsOfUnityHaveTheirOrder) {
     EXPECT_TRUE(root_of_unity(15) == expected);
 }
 
-TEST(ProverSteps, FftMatchesTheDefinition) {
+TEST(ProverSteps, FftAndCosetFftMatchTheDefinition) {
     std::mt19937_64 rng(1);
-    for (uint32_t power : {1u, 3u, 5u}) {
+    for (uint32_t power : {1u, 3u, 6u}) {
         FftDomain domain(power);
-        size_t n = domain.size();
-        std::vector<Fr> values(n);
-        for (auto& v : values) {
-            v = random_fr(rng);
-        }
+        std::vector<Fr> values = random_values(domain.size(), rng);
         std::vector<Fr> transformed = values;
         domain.fft(transformed.data());
         Fr w = root_of_unity(power);
-        for (size_t i = 0; i < n; ++i) {
-            Fr expected = Fr::zero();
-            Fr wi = w.pow_vartime({i, 0, 0, 0});
-            Fr x = Fr::one();
-            for (size_t j = 0; j < n; ++j) {
-                expected += values[j] * x;
-                x *= wi;
-            }
-            EXPECT_TRUE(transformed[i] == expected) << power << " " << i;
+        for (size_t i = 0; i < domain.size(); ++i) {
+            EXPECT_TRUE(transformed[i] == evaluate(values, w.pow_vartime({i, 0, 0, 0})))
+                << power << " " << i;
         }
         domain.ifft(transformed.data());
-        for (size_t i = 0; i < n; ++i) {
+        for (size_t i = 0; i < domain.size(); ++i) {
             EXPECT_TRUE(transformed[i] == values[i]);
+        }
+        // values as evaluations on the domain, moved to the coset.
+        std::vector<Fr> coefficients = values;
+        domain.ifft(coefficients.data());
+        domain.to_coset(values.data());
+        Fr point = domain.coset_shift();
+        for (size_t i = 0; i < domain.size(); ++i) {
+            EXPECT_TRUE(values[i] == evaluate(coefficients, point)) << power << " " << i;
+            point *= w;
         }
     }
 }
@@ -108,6 +126,29 @@ TEST(ProverSteps, MsmHandlesRepeatedAndOppositePoints) {
     std::vector<Limbs> scalars = {{5, 0, 0, 0}, {5, 0, 0, 0}, {10, 0, 0, 0}, {3, 0, 0, 0}};
     libverify::G1 expected = libverify::G1::from_affine(g).mul_vartime({3, 0, 0, 0});
     EXPECT_TRUE(g1_msm(bases.data(), scalars.data(), bases.size()) == expected);
+}
+
+// Thousands of points on three bases: every bucket collides often, sums hit
+// doublings and cancellations, and the expected value is one scalar
+// multiplication.
+TEST(ProverSteps, LargeMsmOverFewDistinctBases) {
+    std::mt19937_64 rng(4);
+    libverify::G1 g = libverify::G1::from_affine(libverify::g1_generator());
+    G1Affine multiples[3] = {libverify::g1_generator(), g.dbl().to_affine(),
+                             libverify::g1_generator().neg()};
+    const Fr weights[3] = {Fr::one(), Fr::from_u64(2), -Fr::one()};
+    size_t n = 6000;
+    std::vector<G1Affine> bases(n);
+    std::vector<Limbs> scalars(n);
+    Fr total = Fr::zero();
+    for (size_t i = 0; i < n; ++i) {
+        size_t which = rng() % 3;
+        Fr k = (i % 5 == 0) ? Fr::from_u64(rng() % 4) : random_fr(rng);
+        bases[i] = multiples[which];
+        scalars[i] = k.to_canonical();
+        total += k * weights[which];
+    }
+    EXPECT_TRUE(g1_msm(bases.data(), scalars.data(), n) == g.mul_vartime(total.to_canonical()));
 }
 
 }  // namespace

@@ -183,19 +183,24 @@ TEST_F(CreditProver, DatFileErrors) {
 }
 
 TEST_F(CreditProver, ProofsVerifyUnderLibverify) {
-    for (const auto& c : *cases_) {
-        std::vector<Fr> witness = witness_of(c);
-        libverify::Proof proof;
-        std::vector<Fr> inputs;
-        ASSERT_EQ(groth16_prove(*key_, witness, proof, inputs), Status::ok) << c.name;
-        ASSERT_EQ(inputs.size(), 8u);
-        for (size_t i = 0; i < inputs.size(); ++i) {
-            EXPECT_TRUE(inputs[i] == witness[i + 1]);
+    // One thread, one per task and more threads than tasks.
+    for (unsigned threads : {1u, 5u, 8u}) {
+        for (const auto& c : *cases_) {
+            std::vector<Fr> witness = witness_of(c);
+            libverify::Proof proof;
+            std::vector<Fr> inputs;
+            ASSERT_EQ(groth16_prove(*key_, witness, proof, inputs, threads), Status::ok)
+                << c.name << " " << threads;
+            ASSERT_EQ(inputs.size(), 8u);
+            for (size_t i = 0; i < inputs.size(); ++i) {
+                EXPECT_TRUE(inputs[i] == witness[i + 1]);
+            }
+            EXPECT_EQ(libverify::groth16_verify(*vk_, proof, inputs), Status::ok)
+                << c.name << " " << threads;
+            EXPECT_EQ(libverify::groth16_verify_json(*vk_, proof_to_json(proof),
+                                                     public_inputs_to_json(inputs)),
+                      Status::ok);
         }
-        EXPECT_EQ(libverify::groth16_verify(*vk_, proof, inputs), Status::ok) << c.name;
-        EXPECT_EQ(libverify::groth16_verify_json(*vk_, proof_to_json(proof),
-                                                 public_inputs_to_json(inputs)),
-                  Status::ok);
     }
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Groth16 prover over BN254 for snarkjs proving keys, computing exactly what
 // snarkjs's groth16_prove computes (with fresh r and s), so its proofs
-// verify under snarkjs and libverify alike. Single-threaded.
+// verify under snarkjs and libverify alike.
 //
 // The prover handles the user's secrets (the witness) and runs in variable
 // time in the multi-scalar multiplications and FFTs, like snarkjs and
@@ -17,7 +17,6 @@
 #include "libverify/field.hpp"
 #include "libverify/groth16.hpp"
 #include "libverify/status.hpp"
-#include "zkclient/fast_field.hpp"
 #include "zkclient/zkey.hpp"
 
 namespace zkclient {
@@ -35,8 +34,10 @@ using libverify::Status;
 // internal_error on allocation failure. A witness that does not satisfy the
 // circuit yields a proof that fails verification; callers that need to know
 // verify it (libverify::groth16_verify, about a millisecond).
+// threads: how many threads share the five MSMs and the FFTs; 0 means
+// std::thread::hardware_concurrency(). The result does not depend on it.
 Status groth16_prove(const ProvingKey& key, const std::vector<Fr>& witness, Proof& proof,
-                     std::vector<Fr>& public_inputs) noexcept;
+                     std::vector<Fr>& public_inputs, unsigned threads = 0) noexcept;
 
 // snarkjs's proof.json and public.json texts (projective coordinates with
 // z = 1, decimal strings), e.g. for snarkjs.groth16.verify.
@@ -47,7 +48,7 @@ std::string public_inputs_to_json(const std::vector<Fr>& inputs);
 namespace prover_steps {
 
 // Radix-2 FFT over the 2^power-th roots of unity of ffjavascript (w_k =
-// 5^((r-1)/2^28) squared 28-k times), natural order in and out.
+// 5^((r-1)/2^28) squared 28-k times), in place, natural order in and out.
 class FftDomain {
 public:
     explicit FftDomain(uint32_t power);
@@ -56,21 +57,27 @@ public:
     void fft(Fr* values) const;
     // values[i] <- n^-1 sum_j values[j] w^(-ij)
     void ifft(Fr* values) const;
-    // The same in place on the prover's variable-time representation.
-    void fft(fast::Fr* values) const;
-    void ifft(fast::Fr* values) const;
+    // From the values at the domain's points to the values at its coset
+    // shift * w^i: ifft, coefficient i times shift^i, fft, without the two
+    // bit-reversal permutations.
+    void to_coset(Fr* values) const;
     // The 2^(power+1)-th root of unity that shifts the domain onto its odd
     // points (snarkjs's "inc"), or ffjavascript's shift when power is 28.
     const Fr& coset_shift() const { return coset_shift_; }
 
 private:
-    void transform(fast::Fr* values, const std::vector<fast::Fr>& twiddles) const;
+    // Decimation in frequency: natural order in, bit-reversed out.
+    void dif(Fr* values, const std::vector<Fr>& twiddles) const;
+    // Decimation in time: bit-reversed in, natural order out.
+    void dit(Fr* values, const std::vector<Fr>& twiddles) const;
+    void bit_reverse(Fr* values) const;
 
     uint32_t power_;
-    std::vector<fast::Fr> twiddles_;          // w^i, i < n/2
-    std::vector<fast::Fr> inverse_twiddles_;  // w^-i, i < n/2
-    fast::Fr size_inverse_;
+    std::vector<Fr> twiddles_;          // w^i, i < n/2
+    std::vector<Fr> inverse_twiddles_;  // w^-i, i < n/2
+    Fr size_inverse_;
     Fr coset_shift_;
+    std::vector<Fr> coset_factors_;  // shift^i / n at bit-reversed position i
 };
 
 // Root of unity of order 2^k (k <= 28) as ffjavascript defines it.
@@ -82,13 +89,13 @@ void evaluate_abc(const ProvingKey& key, const std::vector<Fr>& witness, std::ve
                   std::vector<Fr>& b, std::vector<Fr>& c);
 
 // The H scalars: (A B - C) at the odd points of the doubled domain, i.e.
-// after ifft, multiplication by shift^i and fft of each of A, B, C.
-// Consumes a, b and c.
+// after to_coset of each of A, B, C. Consumes (and wipes) a, b and c.
 std::vector<Fr> compute_h(const FftDomain& domain, std::vector<Fr>& a, std::vector<Fr>& b,
                           std::vector<Fr>& c);
 
 // sum scalars[i] * bases[i] by Pippenger's bucket method with signed
-// windows; scalars are canonical integers (variable time).
+// windows; scalars are canonical integers below r (variable time). g1_msm
+// first splits each scalar in two halves of 127 bits by the GLV endomorphism.
 G1 g1_msm(const libverify::G1Affine* bases, const Limbs* scalars, size_t n);
 G2 g2_msm(const libverify::G2Affine* bases, const Limbs* scalars, size_t n);
 
