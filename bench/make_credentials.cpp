@@ -54,7 +54,10 @@ bool prove_one(const zkclient::CreditWitnessGenerator& generator, Job& job, uint
     Status status = zkclient::request_binding(job.method, job.target, "", nonce, params.x);
     if (status == Status::ok) status = zkclient::credit_input_assemble(params, input);
     if (status == Status::ok) status = generator.compute(input, witness);
-    if (status == Status::ok) status = zkclient::groth16_prove(*job.key, witness, proof, public_inputs);
+    // one thread per proof: the workers already keep every core busy
+    if (status == Status::ok) {
+        status = zkclient::groth16_prove(*job.key, witness, proof, public_inputs, 1);
+    }
     if (status != Status::ok) {
         std::fprintf(stderr, "make_credentials: ticket %u: %s\n", ticket,
                      libverify::status_name(status));
