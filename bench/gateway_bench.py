@@ -33,10 +33,13 @@ local credentials = {}
 local next_index = 1
 local stride = 1
 local thread_count = 0
+local threads = {}
+statuses = {}
 
 function setup(thread)
   thread_count = thread_count + 1
   thread:set("id", thread_count)
+  table.insert(threads, thread)
 end
 
 function init(args)
@@ -54,6 +57,23 @@ function request()
     return wrk.format("GET", "/exhausted")
   end
   return wrk.format("GET", "/gated/item", {["ZKCredit-Credential"] = credential})
+end
+
+function response(status)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+-- "status 200 1234" lines, so that a failed round says what failed
+function done()
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      total[status] = (total[status] or 0) + count
+    end
+  end
+  for status, count in pairs(total) do
+    io.write(string.format("status %d %d\n", status, count))
+  end
 end
 """
 
@@ -74,8 +94,9 @@ def wrk(port, path, threads, connections, duration, script=None, script_args=())
         lat[pct] = value
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     total = int(re.search(r"(\d+) requests in", out).group(1))
+    statuses = {int(s): int(n) for s, n in re.findall(r"^status (\d+) (\d+)$", out, re.M)}
     return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"], "requests": total,
-            "non_2xx": int(non2xx.group(1)) if non2xx else 0}
+            "non_2xx": int(non2xx.group(1)) if non2xx else 0, "statuses": statuses}
 
 
 def challenge_key(nginx):
@@ -125,7 +146,7 @@ def median(values):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("build_dir")
-    parser.add_argument("--credentials", type=int, default=1500)
+    parser.add_argument("--credentials", type=int, default=1200)
     parser.add_argument("--duration", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
@@ -184,8 +205,10 @@ def main():
                 run = wrk(nginx.port, "/gated/item", threads, conns, args.duration, script,
                           (creds_file, str(threads)))
                 if run["non_2xx"]:
-                    raise SystemExit(f"{run['non_2xx']} gated requests failed or ran out of "
-                                     "credentials: raise --credentials or lower --duration")
+                    raise SystemExit(f"{run['non_2xx']} of {run['requests']} gated requests got no "
+                                     f"2xx (by status: {run['statuses']}; 404 means the "
+                                     "credentials ran out: raise --credentials or lower "
+                                     "--duration)")
                 return run
 
             # plain and gated alternate, so both see the same machine

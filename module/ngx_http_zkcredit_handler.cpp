@@ -13,6 +13,7 @@
  */
 
 #include "ngx_http_zkcredit_module.h"
+#include "ngx_http_zkcredit_elapsed.h"
 
 #include <time.h>
 #include <type_traits>
@@ -362,8 +363,7 @@ ngx_http_zkcredit_verify_thread(void *data, ngx_log_t *log)
     st = libverify::credential_verify(*job->deployment, job->credential, job->x);
 
     clock_gettime(CLOCK_MONOTONIC, &end);
-    job->verify_usec = static_cast<uint64_t>(end.tv_sec - start.tv_sec) * 1000000
-                       + static_cast<uint64_t>(end.tv_nsec - start.tv_nsec) / 1000;
+    job->verify_usec = ngx_http_zkcredit_elapsed_usec(&start, &end);
     job->status = st;
 
     if (st == libverify::Status::ok) {
