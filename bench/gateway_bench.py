@@ -146,7 +146,7 @@ def median(values):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("build_dir")
-    parser.add_argument("--credentials", type=int, default=1200)
+    parser.add_argument("--credentials", type=int, default=2400)
     parser.add_argument("--duration", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
