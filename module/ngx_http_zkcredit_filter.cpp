@@ -1,7 +1,8 @@
 /*
  * zkcredit: refunds. The header filter charges a served request, signs the
  * voucher for its new state commitment and keeps it in Redis under the
- * nullifier; a location handler hands stored vouchers out again.
+ * nullifier; a spent ticket whose request was not served gets all of C_max
+ * back; a location handler hands stored vouchers out again.
  */
 
 #include "ngx_http_zkcredit_module.h"
@@ -17,9 +18,47 @@ typedef struct {
 } ngx_http_zkcredit_lookup_t;
 
 
+/*
+ * Refunds a spent ticket whose request was not served, or whose spend may
+ * have happened without an answer. KEYS[1] the nullifier's record,
+ * KEYS[2] the accepted roots; ARGV x, y, attempt, voucher, root, root
+ * window, settle timeout (seconds), tag (the nullifier).
+ *
+ *   - a record with another binding is another request's: untouched {0};
+ *   - a record with a voucher keeps it, which is returned {1, v};
+ *   - a record this attempt made, or one nobody answered within the
+ *     settle timeout, gets the voucher {1, v};
+ *   - a record another attempt made that may still answer: untouched {2};
+ *   - no record: the spend never ran, and now never will (this record
+ *     comes first); the ticket is recorded spent and refunded {1, v},
+ *     unless its root is not accepted {3}.
+ */
+static ngx_str_t  ngx_http_zkcredit_refund_script = ngx_string(
+    "local now = tonumber(redis.call('TIME')[1])\n"
+    "local seen = redis.call('HMGET', KEYS[1], 'x', 'a', 'v', 't')\n"
+    "if seen[1] then\n"
+    "  if seen[1] ~= ARGV[1] then return {0, ARGV[8]} end\n"
+    "  if seen[3] then return {1, seen[3], ARGV[8]} end\n"
+    "  if seen[2] == ARGV[3]\n"
+    "     or now - (tonumber(seen[4]) or 0) >= tonumber(ARGV[7]) then\n"
+    "    redis.call('HSET', KEYS[1], 'v', ARGV[4])\n"
+    "    return {1, ARGV[4], ARGV[8]}\n"
+    "  end\n"
+    "  return {2, ARGV[8]}\n"
+    "end\n"
+    "local score = redis.call('ZSCORE', KEYS[2], ARGV[5])\n"
+    "if not score or (score ~= 'inf'\n"
+    "                 and tonumber(score) + tonumber(ARGV[6]) < now) then\n"
+    "  return {3, ARGV[8]}\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], 'x', ARGV[1], 'y', ARGV[2], 'a', ARGV[3],\n"
+    "           't', now, 'v', ARGV[4])\n"
+    "return {1, ARGV[4], ARGV[8]}\n");
+
+
 static ngx_int_t ngx_http_zkcredit_header_filter(ngx_http_request_t *r);
 static uint64_t ngx_http_zkcredit_charge(ngx_http_request_t *r,
-    ngx_http_zkcredit_loc_conf_t *lcf);
+    ngx_http_zkcredit_ctx_t *ctx);
 static void ngx_http_zkcredit_store_voucher(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *voucher);
 static void ngx_http_zkcredit_record_policy(ngx_http_request_t *r,
@@ -45,12 +84,10 @@ ngx_http_zkcredit_filter_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_zkcredit_header_filter(ngx_http_request_t *r)
 {
-    u_char                        *p;
-    uint64_t                       charge, amount;
+    uint64_t                       charge;
     ngx_uint_t                     count;
     ngx_str_t                      voucher, reason;
-    ngx_table_elt_t               *h, *policy;
-    libverify::Refund              refund;
+    ngx_table_elt_t               *policy;
     ngx_http_zkcredit_ctx_t       *ctx;
     ngx_http_zkcredit_loc_conf_t  *lcf;
     ngx_http_zkcredit_counters_t  *counters;
@@ -59,56 +96,42 @@ ngx_http_zkcredit_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    ctx = static_cast<ngx_http_zkcredit_ctx_t *>(
-              ngx_http_get_module_ctx(r, ngx_http_zkcredit_module));
+    ctx = ngx_http_zkcredit_get_ctx(r);
 
     if (ctx == NULL || !ctx->spent || ctx->refunded) {
         return ngx_http_next_header_filter(r);
     }
 
     ctx->refunded = 1;
+    lcf = ctx->conf;
 
-    lcf = static_cast<ngx_http_zkcredit_loc_conf_t *>(
-              ngx_http_get_module_loc_conf(r, ngx_http_zkcredit_module));
+    /* the module owns these headers: an upstream's copies never pass */
+    (void) ngx_http_zkcredit_hide_headers(&r->headers_out.headers,
+                                          &ctx->deployment->refund_header);
 
     policy = ngx_http_zkcredit_find_header(&r->headers_out.headers,
                                            &lcf->policy_header, &count);
 
     if (policy != NULL) {
         /* the provider keeps all of C_max and says why, to the audit stream */
-        charge = lcf->c_max;
+        charge = ctx->deployment->c_max;
         reason = policy->value;
-        policy->hash = 0;
+        (void) ngx_http_zkcredit_hide_headers(&r->headers_out.headers,
+                                              &lcf->policy_header);
         ngx_http_zkcredit_record_policy(r, ctx, &reason);
 
     } else {
-        charge = ngx_http_zkcredit_charge(r, lcf);
+        charge = ngx_http_zkcredit_charge(r, ctx);
     }
 
-    amount = lcf->c_max - charge;
-
-    refund = libverify::refund_sign(lcf->signer->key,
-                                    lcf->signer->key_hash,
-                                    lcf->deployment->scope,
-                                    ctx->job->credential.c_new, amount);
-
-    p = static_cast<u_char *>(ngx_pnalloc(r->pool, libverify::kRefundChars));
-    if (p == NULL) {
+    if (ngx_http_zkcredit_sign_voucher(r, ctx, charge, &voucher) != NGX_OK
+        || ngx_http_zkcredit_push_header(r, &ctx->deployment->refund_header,
+                                         &voucher)
+           == NULL)
+    {
+        ctx->refunded = 0;
         return NGX_ERROR;
     }
-
-    libverify::refund_encode(refund, reinterpret_cast<char *>(p));
-    voucher.data = p;
-    voucher.len = libverify::kRefundChars;
-
-    h = static_cast<ngx_table_elt_t *>(ngx_list_push(&r->headers_out.headers));
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key = lcf->refund_header;
-    h->value = voucher;
 
     ngx_http_zkcredit_store_voucher(r, ctx, &voucher);
 
@@ -127,33 +150,140 @@ ngx_http_zkcredit_header_filter(ngx_http_request_t *r)
 
 
 /*
- * The configured charge (a number, or a variable such as the cost the
- * upstream reports), capped at C_max. An unusable value charges C_max:
- * the user was promised no more, the provider loses nothing.
+ * What a served request costs, at most C_max:
+ *   - nothing when nginx itself could not serve it (an error of its own,
+ *     such as 502 or 504 without an upstream answer), or when the answer
+ *     starts later than the settle timeout after the spend, by which time
+ *     a resent credential may already have been refunded in full;
+ *   - otherwise the configured charge (a number, or a variable such as the
+ *     cost the upstream reports). An unusable value charges C_max: the
+ *     user was promised no more, the provider loses nothing.
  */
 static uint64_t
-ngx_http_zkcredit_charge(ngx_http_request_t *r,
-    ngx_http_zkcredit_loc_conf_t *lcf)
+ngx_http_zkcredit_charge(ngx_http_request_t *r, ngx_http_zkcredit_ctx_t *ctx)
 {
-    uint64_t   charge;
-    ngx_str_t  value;
+    uint64_t                         charge, c_max;
+    ngx_str_t                        value;
+    ngx_http_zkcredit_deployment_t  *dep;
 
-    if (lcf->charge == NULL) {
-        return lcf->c_max;
+    dep = ctx->deployment;
+    c_max = dep->c_max;
+
+    if (r->headers_out.status >= NGX_HTTP_INTERNAL_SERVER_ERROR
+        && (r->upstream == NULL || r->upstream->headers_in.status_n == 0))
+    {
+        return 0;
     }
 
-    if (ngx_http_complex_value(r, lcf->charge, &value) != NGX_OK) {
-        return lcf->c_max;
+    if (ngx_current_msec - ctx->spend_sent
+        >= static_cast<ngx_msec_t>(dep->settle_timeout) * 1000)
+    {
+        return 0;
+    }
+
+    if (ctx->conf->charge == NULL) {
+        return c_max;
+    }
+
+    if (ngx_http_complex_value(r, ctx->conf->charge, &value) != NGX_OK) {
+        return c_max;
     }
 
     if (ngx_http_zkcredit_parse_amount(&value, &charge) != NGX_OK) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                       "zkcredit: charge \"%V\" is not an amount, "
                       "charging C_max", &value);
-        return lcf->c_max;
+        return c_max;
     }
 
-    return ngx_min(charge, lcf->c_max);
+    return ngx_min(charge, c_max);
+}
+
+
+/* the voucher for this request's commitment with refund C_max - charge */
+ngx_int_t
+ngx_http_zkcredit_sign_voucher(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx, uint64_t charge, ngx_str_t *voucher)
+{
+    u_char                          *p;
+    libverify::Refund                refund;
+    ngx_http_zkcredit_deployment_t  *dep;
+
+    dep = ctx->deployment;
+
+    refund = libverify::refund_sign(dep->signer->key, dep->signer->key_hash,
+                                    dep->verify.scope,
+                                    ctx->job->credential.c_new,
+                                    dep->c_max - charge);
+
+    p = static_cast<u_char *>(ngx_pnalloc(r->pool, libverify::kRefundChars));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    libverify::refund_encode(refund, reinterpret_cast<char *>(p));
+    voucher->data = p;
+    voucher->len = libverify::kRefundChars;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_zkcredit_cmd_refund_script(ngx_http_zkcredit_cmd_t *cmd,
+    ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *voucher)
+{
+    ngx_http_zkcredit_cmd_arg(cmd, ngx_http_zkcredit_refund_script.data,
+                              ngx_http_zkcredit_refund_script.len);
+    ngx_http_zkcredit_cmd_literal(cmd, "2");
+    ngx_http_zkcredit_cmd_key(cmd, "n:", ctx->nullifier_hex,
+                              NGX_HTTP_ZKCREDIT_HEX_LEN);
+    ngx_http_zkcredit_cmd_key(cmd, "roots", NULL, 0);
+    ngx_http_zkcredit_cmd_field(cmd, ctx->job->x);
+    ngx_http_zkcredit_cmd_field(cmd, ctx->job->credential.signal);
+    ngx_http_zkcredit_cmd_arg(cmd, ctx->attempt_hex,
+                              NGX_HTTP_ZKCREDIT_ATTEMPT_HEX_LEN);
+    ngx_http_zkcredit_cmd_arg(cmd, voucher->data, voucher->len);
+    ngx_http_zkcredit_cmd_field(cmd, ctx->job->credential.root);
+    ngx_http_zkcredit_cmd_time(cmd, ctx->deployment->root_window);
+    ngx_http_zkcredit_cmd_time(cmd, ctx->deployment->settle_timeout);
+    ngx_http_zkcredit_cmd_arg(cmd, ctx->nullifier_hex,
+                              NGX_HTTP_ZKCREDIT_HEX_LEN);
+}
+
+
+/*
+ * This request spent its ticket, or may have, and no response carries its
+ * voucher: the whole C_max goes back, stored for fetching by nullifier.
+ */
+void
+ngx_http_zkcredit_refund_unserved(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx)
+{
+    ngx_str_t                      voucher;
+    ngx_http_zkcredit_cmd_t        cmd;
+    ngx_http_zkcredit_counters_t  *counters;
+
+    if (ctx->refunded) {
+        return;
+    }
+
+    ctx->refunded = 1;
+
+    if (ngx_http_zkcredit_sign_voucher(r, ctx, 0, &voucher) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "zkcredit: no memory to refund an unserved ticket");
+        return;
+    }
+
+    ngx_http_zkcredit_cmd_init(&cmd, r, "EVAL");
+    ngx_http_zkcredit_cmd_refund_script(&cmd, ctx, &voucher);
+    ngx_http_zkcredit_redis_write(&cmd, "refund of an unserved ticket");
+
+    counters = ngx_http_zkcredit_counters(r);
+    if (counters != NULL) {
+        (void) ngx_atomic_fetch_add(&counters->unserved_refunds, 1);
+    }
 }
 
 
@@ -210,25 +340,25 @@ ngx_http_zkcredit_record_policy(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_zkcredit_refunds_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                    rc;
-    ngx_uint_t                   i;
-    ngx_http_cleanup_t          *cln;
-    ngx_http_zkcredit_cmd_t      cmd;
-    ngx_http_zkcredit_lookup_t  *lookup;
+    ngx_uint_t                     i;
+    ngx_http_cleanup_t            *cln;
+    ngx_http_zkcredit_cmd_t        cmd;
+    ngx_http_zkcredit_lookup_t    *lookup;
+    ngx_http_zkcredit_loc_conf_t  *lcf;
+
+    lcf = static_cast<ngx_http_zkcredit_loc_conf_t *>(
+              ngx_http_get_module_loc_conf(r, ngx_http_zkcredit_module));
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
+        return ngx_http_zkcredit_send_problem(r, lcf,
+                   NGX_HTTP_ZKCREDIT_PROBLEM_NOT_ALLOWED, NULL);
     }
 
     if (r->uri.len < NGX_HTTP_ZKCREDIT_HEX_LEN + 1
         || r->uri.data[r->uri.len - NGX_HTTP_ZKCREDIT_HEX_LEN - 1] != '/')
     {
-        return NGX_HTTP_NOT_FOUND;
+        return ngx_http_zkcredit_send_problem(r, lcf,
+                   NGX_HTTP_ZKCREDIT_PROBLEM_NO_VOUCHER, NULL);
     }
 
     lookup = static_cast<ngx_http_zkcredit_lookup_t *>(
@@ -244,7 +374,8 @@ ngx_http_zkcredit_refunds_handler(ngx_http_request_t *r)
     for (i = 0; i < NGX_HTTP_ZKCREDIT_HEX_LEN; i++) {
         u_char ch = lookup->nullifier_hex.data[i];
         if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) {
-            return NGX_HTTP_NOT_FOUND;
+            return ngx_http_zkcredit_send_problem(r, lcf,
+                       NGX_HTTP_ZKCREDIT_PROBLEM_NO_VOUCHER, NULL);
         }
     }
 
@@ -265,11 +396,11 @@ ngx_http_zkcredit_refunds_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_zkcredit_lookup_cleanup;
     cln->data = lookup;
 
-    lookup->op = ngx_http_zkcredit_redis_send(r->connection->log,
-                                              ngx_http_zkcredit_lookup_reply,
+    lookup->op = ngx_http_zkcredit_redis_send(ngx_http_zkcredit_lookup_reply,
                                               lookup, &cmd);
     if (lookup->op == NULL) {
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
+        return ngx_http_zkcredit_send_problem(r, lcf,
+                   NGX_HTTP_ZKCREDIT_PROBLEM_UNAVAILABLE, NULL);
     }
 
     r->main->count++;
@@ -314,12 +445,9 @@ ngx_http_zkcredit_lookup_reply(void *data, redisReply *reply)
 static void
 ngx_http_zkcredit_lookup_wake(ngx_event_t *ev)
 {
-    u_char                        *p;
+    u_char                        *p, *last;
     ngx_int_t                      rc;
-    ngx_buf_t                     *b;
-    ngx_chain_t                    out;
     ngx_connection_t              *c;
-    ngx_table_elt_t               *h;
     ngx_http_request_t            *r;
     ngx_http_zkcredit_lookup_t    *lookup;
     ngx_http_zkcredit_loc_conf_t  *lcf;
@@ -330,52 +458,45 @@ ngx_http_zkcredit_lookup_wake(ngx_event_t *ev)
 
     ngx_http_set_log_request(c->log, r);
 
+    lcf = static_cast<ngx_http_zkcredit_loc_conf_t *>(
+              ngx_http_get_module_loc_conf(r, ngx_http_zkcredit_module));
+
+    if (lookup->status == NGX_HTTP_NOT_FOUND
+        || lookup->status == NGX_HTTP_SERVICE_UNAVAILABLE)
+    {
+        rc = ngx_http_zkcredit_send_problem(r, lcf,
+                 lookup->status == NGX_HTTP_NOT_FOUND
+                 ? NGX_HTTP_ZKCREDIT_PROBLEM_NO_VOUCHER
+                 : NGX_HTTP_ZKCREDIT_PROBLEM_UNAVAILABLE, NULL);
+        ngx_http_finalize_request(r, rc);
+        ngx_http_run_posted_requests(c);
+        return;
+    }
+
     if (lookup->status != NGX_HTTP_OK) {
         ngx_http_finalize_request(r, lookup->status);
         ngx_http_run_posted_requests(c);
         return;
     }
 
-    lcf = static_cast<ngx_http_zkcredit_loc_conf_t *>(
-              ngx_http_get_module_loc_conf(r, ngx_http_zkcredit_module));
-
-    h = static_cast<ngx_table_elt_t *>(ngx_list_push(&r->headers_out.headers));
     p = static_cast<u_char *>(ngx_pnalloc(r->pool,
             sizeof("{\"nullifier\":\"\",\"refund\":\"\"}\n")
             + NGX_HTTP_ZKCREDIT_HEX_LEN + lookup->voucher.len));
-    b = static_cast<ngx_buf_t *>(ngx_calloc_buf(r->pool));
 
-    if (h == NULL || p == NULL || b == NULL) {
+    if (p == NULL
+        || ngx_http_zkcredit_push_header(r, &lcf->refund_header,
+                                         &lookup->voucher) == NULL)
+    {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         ngx_http_run_posted_requests(c);
         return;
     }
 
-    h->hash = 1;
-    h->key = lcf->refund_header;
-    h->value = lookup->voucher;
+    last = ngx_sprintf(p, "{\"nullifier\":\"%V\",\"refund\":\"%V\"}\n",
+                       &lookup->nullifier_hex, &lookup->voucher);
 
-    b->pos = p;
-    b->last = ngx_sprintf(p, "{\"nullifier\":\"%V\",\"refund\":\"%V\"}\n",
-                          &lookup->nullifier_hex, &lookup->voucher);
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_length_n = b->last - b->pos;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc != NGX_ERROR && rc <= NGX_OK && !r->header_only) {
-        out.buf = b;
-        out.next = NULL;
-        rc = ngx_http_output_filter(r, &out);
-    }
-
-    ngx_http_finalize_request(r, rc);
+    ngx_http_finalize_request(r,
+        ngx_http_zkcredit_send_body(r, NGX_HTTP_OK, "application/json", p, last));
     ngx_http_run_posted_requests(c);
 }
 

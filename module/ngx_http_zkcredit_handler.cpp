@@ -1,20 +1,37 @@
 /*
- * zkcredit: the access-phase gate.
+ * zkcredit: the gate, a precontent-phase handler.
  *
- * One request goes through these states, re-entering the handler after
- * each asynchronous step (the auth_request pattern):
+ * It runs after nginx's access checks (allow/deny, auth_basic,
+ * auth_request, satisfy), so nothing is spent on a request nginx refuses,
+ * and before try_files and mirror, so that the location that gates is the
+ * one that was asked for. One request goes through the states of
+ * ngx_http_zkcredit_state_e, once per main request even across internal
+ * redirects (error_page, try_files, named locations, X-Accel-Redirect):
  *
- *   START   find the credential header, read the body if there is one;
- *   VERIFY  a thread decodes the credential, computes the binding x from
- *           the request as received and verifies the proof;
- *   SPEND   only after the proof verifies, one Lua script in Redis checks
- *           the root and stores the nullifier unless it is there already;
- *   DONE    the outcome becomes "serve" or a problem response.
+ *   START      find the credential header, read the body if there is one;
+ *   VERIFY     wait for a verification slot of this worker (QUEUED), then
+ *              a thread decodes the credential, computes the binding x
+ *              from the request as received and verifies the proof
+ *              (VERIFYING);
+ *   VERIFIED   if the client is still there, one Lua script in Redis
+ *              looks the nullifier up, checks the root and stores the
+ *              nullifier unless it is there already (SPEND);
+ *   DONE       the outcome becomes "serve" or a problem response.
+ *
+ * Only ngx_http_zkcredit_gate_handler() moves a request from one state to
+ * the next and decides what it gets; the asynchronous steps record what
+ * they found and run the phases again (the auth_request pattern).
+ *
+ * A ticket this request spent always ends with a voucher the owner can
+ * fetch: the header filter issues it for the response that leaves, and a
+ * request that ends without one (client gone, store lost the reply, nginx
+ * could not serve) gets the whole C_max back (ngx_http_zkcredit_cleanup).
  */
 
 #include "ngx_http_zkcredit_module.h"
 #include "ngx_http_zkcredit_elapsed.h"
 
+#include <sodium.h>
 #include <time.h>
 #include <type_traits>
 
@@ -23,31 +40,60 @@ typedef struct {
     ngx_uint_t  status;
     ngx_str_t   type;
     ngx_str_t   title;
+    ngx_str_t   spent;
     ngx_str_t   detail;
 } ngx_http_zkcredit_problem_t;
 
 
-/* indexed by ngx_http_zkcredit_problem_e */
+/* indexed by ngx_http_zkcredit_problem_e; "spent" is what the gateway
+ * knows about the ticket of the credential it answers */
 static ngx_http_zkcredit_problem_t  ngx_http_zkcredit_problems[] = {
     { NGX_HTTP_ZKCREDIT_PAYMENT_REQUIRED,
       ngx_string("urn:zkcredit:problem:credential-required"),
-      ngx_string("Payment Required"),
+      ngx_string("Payment Required"), ngx_string("no"),
       ngx_string("This resource is paid for with a zkcredit credential, "
                  "and the request carried none.") },
     { NGX_HTTP_ZKCREDIT_PAYMENT_REQUIRED,
       ngx_string("urn:zkcredit:problem:credential-invalid"),
-      ngx_string("Payment Required"),
-      ngx_string("The zkcredit credential was not accepted.") },
+      ngx_string("Payment Required"), ngx_string("no"),
+      ngx_string("The zkcredit credential was not accepted; this request "
+                 "spent nothing.") },
+    { NGX_HTTP_ZKCREDIT_PAYMENT_REQUIRED,
+      ngx_string("urn:zkcredit:problem:root-not-accepted"),
+      ngx_string("Payment Required"), ngx_string("no"),
+      ngx_string("The credential's ticket is not spent, and its deposit "
+                 "tree root is not accepted; prove it again against a "
+                 "current root.") },
     { NGX_HTTP_CONFLICT,
       ngx_string("urn:zkcredit:problem:ticket-spent"),
-      ngx_string("Conflict"),
-      ngx_string("This credential's ticket was spent already; the refund of "
-                 "its first use can be fetched by nullifier.") },
+      ngx_string("Conflict"), ngx_string("yes"),
+      ngx_string("This credential's ticket was spent already; its voucher "
+                 "is attached when it exists, and can be fetched by "
+                 "nullifier.") },
+    { NGX_HTTP_SERVICE_UNAVAILABLE,
+      ngx_string("urn:zkcredit:problem:overloaded"),
+      ngx_string("Service Unavailable"), ngx_string("no"),
+      ngx_string("Too many credentials are waiting to be checked; nothing "
+                 "was spent. Retry later.") },
     { NGX_HTTP_SERVICE_UNAVAILABLE,
       ngx_string("urn:zkcredit:problem:store-unavailable"),
-      ngx_string("Service Unavailable"),
+      ngx_string("Service Unavailable"), ngx_string("no"),
       ngx_string("Credentials cannot be checked right now; nothing was "
-                 "spent. Retry later.") }
+                 "spent. Retry later.") },
+    { NGX_HTTP_SERVICE_UNAVAILABLE,
+      ngx_string("urn:zkcredit:problem:outcome-unknown"),
+      ngx_string("Service Unavailable"), ngx_string("unknown"),
+      ngx_string("The store did not confirm whether this ticket was spent. "
+                 "Send the identical request again to learn the outcome; "
+                 "never prove this ticket again.") },
+    { NGX_HTTP_NOT_FOUND,
+      ngx_string("urn:zkcredit:problem:voucher-not-found"),
+      ngx_string("Not Found"), ngx_string("unknown"),
+      ngx_string("No voucher is stored under this nullifier (yet).") },
+    { NGX_HTTP_NOT_ALLOWED,
+      ngx_string("urn:zkcredit:problem:method-not-allowed"),
+      ngx_string("Method Not Allowed"), ngx_string("unknown"),
+      ngx_string("Vouchers are fetched with GET.") }
 };
 
 
@@ -61,7 +107,10 @@ static const char  *ngx_http_zkcredit_outcome_reasons[] = {
     "unknown or expired root",
     "replayed ticket",
     "double-spent ticket",
+    "client gone before the spend",
+    "verification queue full",
     "store unavailable",
+    "store did not answer the spend",
     "internal error"
 };
 
@@ -69,39 +118,54 @@ static const char  *ngx_http_zkcredit_outcome_reasons[] = {
 /*
  * KEYS[1] the nullifier's record, KEYS[2] the accepted roots (score: when
  * the root stopped being current, +inf while it is);
- * ARGV root, x, y, root window in seconds.
- * Returns {0} for a root not accepted, {1} when the nullifier was new and is
- * now stored, {2, x, y} with what was stored before.
+ * ARGV root, x, y, root window in seconds, attempt, tag (the nullifier).
+ *
+ * The nullifier is looked up before the root: a spent ticket is reported
+ * spent whatever its root, so a 402 always means "not spent".
+ * Returns {0, tag} for a root not accepted, {1, tag} when the nullifier was
+ * new and is now stored, {2, x, y, voucher or "", age in seconds, tag}
+ * with what was stored before.
  */
 static ngx_str_t  ngx_http_zkcredit_spend_script = ngx_string(
-    "local score = redis.call('ZSCORE', KEYS[2], ARGV[1])\n"
-    "if not score then return {0} end\n"
-    "if score ~= 'inf' then\n"
-    "  local now = tonumber(redis.call('TIME')[1])\n"
-    "  if tonumber(score) + tonumber(ARGV[4]) < now then return {0} end\n"
+    "local now = tonumber(redis.call('TIME')[1])\n"
+    "local seen = redis.call('HMGET', KEYS[1], 'x', 'y', 'v', 't')\n"
+    "if seen[1] then\n"
+    "  return {2, seen[1], seen[2], seen[3] or '',\n"
+    "          tostring(now - (tonumber(seen[4]) or 0)), ARGV[6]}\n"
     "end\n"
-    "local seen = redis.call('HMGET', KEYS[1], 'x', 'y')\n"
-    "if seen[1] then return {2, seen[1], seen[2]} end\n"
-    "redis.call('HSET', KEYS[1], 'x', ARGV[2], 'y', ARGV[3])\n"
-    "return {1}\n");
+    "local score = redis.call('ZSCORE', KEYS[2], ARGV[1])\n"
+    "if not score then return {0, ARGV[6]} end\n"
+    "if score ~= 'inf' and tonumber(score) + tonumber(ARGV[4]) < now then\n"
+    "  return {0, ARGV[6]}\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], 'x', ARGV[2], 'y', ARGV[3], 'a', ARGV[5],\n"
+    "           't', now)\n"
+    "return {1, ARGV[6]}\n");
 
 
+static ngx_int_t ngx_http_zkcredit_run(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx);
+static ngx_int_t ngx_http_zkcredit_decide(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx);
 static void ngx_http_zkcredit_body_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_zkcredit_start_verify(ngx_http_request_t *r,
-    ngx_http_zkcredit_loc_conf_t *lcf, ngx_http_zkcredit_ctx_t *ctx);
+static void ngx_http_zkcredit_start_verify(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx);
+static void ngx_http_zkcredit_post_verify(ngx_http_zkcredit_ctx_t *ctx);
 static void ngx_http_zkcredit_verify_thread(void *data, ngx_log_t *log);
 static void ngx_http_zkcredit_verify_done(ngx_event_t *ev);
 static void ngx_http_zkcredit_guard_expired(ngx_event_t *ev);
-static ngx_int_t ngx_http_zkcredit_spend(ngx_http_request_t *r,
-    ngx_http_zkcredit_loc_conf_t *lcf, ngx_http_zkcredit_ctx_t *ctx);
+static ngx_uint_t ngx_http_zkcredit_client_gone(ngx_http_request_t *r);
+static void ngx_http_zkcredit_spend(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx);
 static void ngx_http_zkcredit_spend_reply(void *data, redisReply *reply);
+static void ngx_http_zkcredit_seen(ngx_http_zkcredit_ctx_t *ctx,
+    redisReply *reply);
+static void ngx_http_zkcredit_reissue_reply(void *data, redisReply *reply);
 static void ngx_http_zkcredit_evidence_reply(void *data, redisReply *reply);
 static void ngx_http_zkcredit_record_double_spend(ngx_http_zkcredit_ctx_t *ctx,
     const libverify::Fr &x1, const libverify::Fr &y1);
 static void ngx_http_zkcredit_wake(ngx_event_t *ev);
 static void ngx_http_zkcredit_cleanup(void *data);
-static ngx_int_t ngx_http_zkcredit_decide(ngx_http_request_t *r,
-    ngx_http_zkcredit_loc_conf_t *lcf, ngx_http_zkcredit_ctx_t *ctx);
 
 
 /* job objects live in the request pool, which runs no destructors */
@@ -109,15 +173,116 @@ static_assert(std::is_trivially_destructible<ngx_http_zkcredit_job_t>::value,
               "job must be trivially destructible");
 
 
-ngx_int_t
-ngx_http_zkcredit_access_handler(ngx_http_request_t *r)
+/*
+ * Requests of this worker waiting for a verification slot, and how many
+ * verifications it has in its thread pool. Bounding both keeps the event
+ * loop (and Redis, on a small machine) from being starved by verification
+ * threads, and answers an overload with a 503 that spent nothing.
+ */
+static ngx_queue_t  ngx_http_zkcredit_waiting;
+static ngx_uint_t   ngx_http_zkcredit_nwaiting;
+static ngx_uint_t   ngx_http_zkcredit_verifying;
+
+
+/*
+ * The context survives internal redirects, which clear r->ctx: it is also
+ * the data of the request's cleanup handler (the realip idiom), where it is
+ * found again.
+ */
+ngx_http_zkcredit_ctx_t *
+ngx_http_zkcredit_get_ctx(ngx_http_request_t *r)
 {
-    ngx_int_t                      rc;
+    ngx_http_cleanup_t       *cln;
+    ngx_http_zkcredit_ctx_t  *ctx;
+
+    r = r->main;
+
+    ctx = static_cast<ngx_http_zkcredit_ctx_t *>(
+              ngx_http_get_module_ctx(r, ngx_http_zkcredit_module));
+
+    if (ctx != NULL || !(r->internal || r->filter_finalize)) {
+        return ctx;
+    }
+
+    for (cln = r->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_zkcredit_cleanup) {
+            ctx = static_cast<ngx_http_zkcredit_ctx_t *>(cln->data);
+            ngx_http_set_ctx(r, ctx, ngx_http_zkcredit_module);
+            return ctx;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_http_zkcredit_ctx_t *
+ngx_http_zkcredit_create_ctx(ngx_http_request_t *r,
+    ngx_http_zkcredit_loc_conf_t *lcf)
+{
+    ngx_http_cleanup_t       *cln;
+    ngx_http_zkcredit_ctx_t  *ctx;
+
+    ctx = static_cast<ngx_http_zkcredit_ctx_t *>(
+              ngx_pcalloc(r->pool, sizeof(ngx_http_zkcredit_ctx_t)));
+    cln = ngx_http_cleanup_add(r, 0);
+
+    if (ctx == NULL || cln == NULL) {
+        return NULL;
+    }
+
+    ctx->request = r;
+    ctx->conf = lcf;
+    ctx->deployment = lcf->deployment;
+    ctx->wake.handler = ngx_http_zkcredit_wake;
+    ctx->wake.data = ctx;
+    ctx->wake.log = r->connection->log;
+
+    cln->handler = ngx_http_zkcredit_cleanup;
+    cln->data = ctx;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_zkcredit_module);
+
+    return ctx;
+}
+
+
+/* RFC 9110 field values may carry optional whitespace on both sides */
+static void
+ngx_http_zkcredit_trim_ows(ngx_str_t *value)
+{
+    while (value->len && (value->data[0] == ' ' || value->data[0] == '\t')) {
+        value->data++;
+        value->len--;
+    }
+
+    while (value->len && (value->data[value->len - 1] == ' '
+                          || value->data[value->len - 1] == '\t'))
+    {
+        value->len--;
+    }
+}
+
+
+ngx_int_t
+ngx_http_zkcredit_gate_handler(ngx_http_request_t *r)
+{
     ngx_uint_t                     count;
     ngx_table_elt_t               *h;
     ngx_http_zkcredit_ctx_t       *ctx;
     ngx_http_zkcredit_job_t       *job;
     ngx_http_zkcredit_loc_conf_t  *lcf;
+
+    /* subrequests belong to a main request, which is gated or not */
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_zkcredit_get_ctx(r);
+
+    if (ctx != NULL) {
+        return ngx_http_zkcredit_run(r, ctx);
+    }
 
     lcf = static_cast<ngx_http_zkcredit_loc_conf_t *>(
               ngx_http_get_module_loc_conf(r, ngx_http_zkcredit_module));
@@ -126,34 +291,10 @@ ngx_http_zkcredit_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    ctx = static_cast<ngx_http_zkcredit_ctx_t *>(
-              ngx_http_get_module_ctx(r, ngx_http_zkcredit_module));
-
-    if (ctx != NULL) {
-        switch (ctx->state) {
-
-        case NGX_HTTP_ZKCREDIT_STATE_SPEND:
-            return (ctx->op != NULL) ? NGX_AGAIN
-                                     : ngx_http_zkcredit_spend(r, lcf, ctx);
-
-        case NGX_HTTP_ZKCREDIT_STATE_DONE:
-            return (ctx->op != NULL) ? NGX_AGAIN
-                                     : ngx_http_zkcredit_decide(r, lcf, ctx);
-
-        default:
-            /* a stray event while the body is read or the proof checked */
-            return NGX_AGAIN;
-        }
-    }
-
-    ctx = static_cast<ngx_http_zkcredit_ctx_t *>(
-              ngx_pcalloc(r->pool, sizeof(ngx_http_zkcredit_ctx_t)));
+    ctx = ngx_http_zkcredit_create_ctx(r, lcf);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ctx->request = r;
-    ngx_http_set_ctx(r, ctx, ngx_http_zkcredit_module);
 
     h = ngx_http_zkcredit_find_header(&r->headers_in.headers, &lcf->header_name,
                                       &count);
@@ -162,7 +303,7 @@ ngx_http_zkcredit_access_handler(ngx_http_request_t *r)
         ctx->outcome = (h == NULL) ? NGX_HTTP_ZKCREDIT_MISSING
                                    : NGX_HTTP_ZKCREDIT_MALFORMED;
         ctx->state = NGX_HTTP_ZKCREDIT_STATE_DONE;
-        return ngx_http_zkcredit_decide(r, lcf, ctx);
+        return ngx_http_zkcredit_run(r, ctx);
     }
 
     job = static_cast<ngx_http_zkcredit_job_t *>(
@@ -172,85 +313,171 @@ ngx_http_zkcredit_access_handler(ngx_http_request_t *r)
     }
 
     new (job) ngx_http_zkcredit_job_t();
-    job->deployment = lcf->deployment;
-    job->accepted_keys = lcf->accepted_keys;
+    job->deployment = &lcf->deployment->verify;
+    job->keys = lcf->deployment->keys;
     job->credential_text = h->value;
+    ngx_http_zkcredit_trim_ows(&job->credential_text);
     job->method = r->method_name;
     job->target = r->unparsed_uri;
     ctx->job = job;
 
-    if (r->headers_in.content_length_n <= 0 && !r->headers_in.chunked) {
-        return ngx_http_zkcredit_start_verify(r, lcf, ctx);
+    return ngx_http_zkcredit_run(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_zkcredit_run(ngx_http_request_t *r, ngx_http_zkcredit_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    for ( ;; ) {
+
+        switch (ctx->state) {
+
+        case NGX_HTTP_ZKCREDIT_STATE_START:
+
+            if (r->headers_in.content_length_n <= 0 && !r->headers_in.chunked) {
+                ctx->state = NGX_HTTP_ZKCREDIT_STATE_VERIFY;
+                break;
+            }
+
+            /* x binds the body: it must be read whole before anything is
+             * decided */
+            ctx->state = NGX_HTTP_ZKCREDIT_STATE_BODY;
+
+            rc = ngx_http_read_client_request_body(r,
+                                                   ngx_http_zkcredit_body_handler);
+            if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+                /* nothing was verified, so nothing was spent; nginx answers,
+                 * through an error_page if one is configured */
+                ctx->state = NGX_HTTP_ZKCREDIT_STATE_PASS;
+                return rc;
+            }
+
+            ngx_http_finalize_request(r, NGX_DONE);
+            return NGX_DONE;
+
+        case NGX_HTTP_ZKCREDIT_STATE_VERIFY:
+            ngx_http_zkcredit_start_verify(r, ctx);
+            break;
+
+        case NGX_HTTP_ZKCREDIT_STATE_VERIFIED:
+
+            if (ngx_http_zkcredit_client_gone(r)) {
+                ctx->outcome = NGX_HTTP_ZKCREDIT_CLIENT_GONE;
+                ctx->state = NGX_HTTP_ZKCREDIT_STATE_DONE;
+                break;
+            }
+
+            ngx_http_zkcredit_spend(r, ctx);
+            break;
+
+        case NGX_HTTP_ZKCREDIT_STATE_PASS:
+            return NGX_DECLINED;
+
+        case NGX_HTTP_ZKCREDIT_STATE_DONE:
+            if (ctx->op != NULL) {
+                /* a refusal waits for its evidence or voucher */
+                return NGX_AGAIN;
+            }
+            return ngx_http_zkcredit_decide(r, ctx);
+
+        default:
+            /* BODY, QUEUED, VERIFYING, SPEND: an event will come back */
+            return NGX_AGAIN;
+        }
     }
-
-    /* x binds the body: it must be read whole before anything is decided */
-    ctx->state = NGX_HTTP_ZKCREDIT_STATE_BODY;
-
-    rc = ngx_http_read_client_request_body(r, ngx_http_zkcredit_body_handler);
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    ngx_http_finalize_request(r, NGX_DONE);
-    return NGX_DONE;
 }
 
 
 static void
 ngx_http_zkcredit_body_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                      rc;
-    ngx_http_zkcredit_ctx_t       *ctx;
-    ngx_http_zkcredit_loc_conf_t  *lcf;
+    ngx_http_zkcredit_ctx_t  *ctx;
 
-    ctx = static_cast<ngx_http_zkcredit_ctx_t *>(
-              ngx_http_get_module_ctx(r, ngx_http_zkcredit_module));
-    lcf = static_cast<ngx_http_zkcredit_loc_conf_t *>(
-              ngx_http_get_module_loc_conf(r, ngx_http_zkcredit_module));
+    ctx = ngx_http_zkcredit_get_ctx(r);
 
     r->preserve_body = 1;
-    r->write_event_handler = ngx_http_core_run_phases;
 
     if (r->request_body != NULL) {
         ctx->job->body = r->request_body->bufs;
     }
 
-    rc = ngx_http_zkcredit_start_verify(r, lcf, ctx);
+    ctx->state = NGX_HTTP_ZKCREDIT_STATE_VERIFY;
 
-    if (rc == NGX_AGAIN) {
-        return;
-    }
-
+    r->write_event_handler = ngx_http_core_run_phases;
     ngx_http_core_run_phases(r);
 }
 
 
-static ngx_int_t
+static void
 ngx_http_zkcredit_start_verify(ngx_http_request_t *r,
-    ngx_http_zkcredit_loc_conf_t *lcf, ngx_http_zkcredit_ctx_t *ctx)
+    ngx_http_zkcredit_ctx_t *ctx)
 {
-    ngx_thread_task_t  *task;
+    ngx_http_zkcredit_main_conf_t  *zmcf;
+
+    zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(
+               ngx_http_get_module_main_conf(r, ngx_http_zkcredit_module));
+
+    /* a client that leaves while it waits is noticed (test_reading) */
+    r->read_event_handler = ngx_http_test_reading;
+
+    if (ngx_http_zkcredit_verifying < zmcf->verify_limit) {
+        ngx_http_zkcredit_post_verify(ctx);
+        return;
+    }
+
+    if (ngx_http_zkcredit_nwaiting >= zmcf->verify_queue) {
+        ctx->outcome = NGX_HTTP_ZKCREDIT_OVERLOADED;
+        ctx->state = NGX_HTTP_ZKCREDIT_STATE_DONE;
+        return;
+    }
+
+    if (ngx_http_zkcredit_nwaiting == 0) {
+        ngx_queue_init(&ngx_http_zkcredit_waiting);
+    }
+
+    ngx_queue_insert_tail(&ngx_http_zkcredit_waiting, &ctx->waiting);
+    ngx_http_zkcredit_nwaiting++;
+    ctx->state = NGX_HTTP_ZKCREDIT_STATE_QUEUED;
+}
+
+
+/* hands the job to the thread pool; on failure the outcome says why */
+static void
+ngx_http_zkcredit_post_verify(ngx_http_zkcredit_ctx_t *ctx)
+{
+    ngx_thread_task_t   *task;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
 
     task = ngx_thread_task_alloc(r->pool, 0);
     if (task == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ctx->outcome = NGX_HTTP_ZKCREDIT_INTERNAL_ERROR;
+        ctx->state = NGX_HTTP_ZKCREDIT_STATE_DONE;
+        return;
     }
 
     task->ctx = ctx->job;
     task->handler = ngx_http_zkcredit_verify_thread;
     task->event.handler = ngx_http_zkcredit_verify_done;
-    task->event.data = r;
+    task->event.data = ctx;
 
-    if (ngx_thread_task_post(lcf->thread_pool, task) != NGX_OK) {
-        ctx->outcome = NGX_HTTP_ZKCREDIT_INTERNAL_ERROR;
+    if (ngx_thread_task_post(ctx->conf->thread_pool, task) != NGX_OK) {
+        /* the pool's own queue is full: nothing was checked or spent */
+        ctx->outcome = NGX_HTTP_ZKCREDIT_OVERLOADED;
         ctx->state = NGX_HTTP_ZKCREDIT_STATE_DONE;
-        return ngx_http_zkcredit_decide(r, lcf, ctx);
+        return;
     }
+
+    ngx_http_zkcredit_verifying++;
+    ctx->in_thread = 1;
 
     /* "blocked" keeps a terminated request alive until the thread is done */
     r->main->blocked++;
     r->aio = 1;
-    ctx->state = NGX_HTTP_ZKCREDIT_STATE_VERIFY;
+    ctx->state = NGX_HTTP_ZKCREDIT_STATE_VERIFYING;
 
     /*
      * A worker shutting down (a reload) exits once no timer is left; this
@@ -260,8 +487,32 @@ ngx_http_zkcredit_start_verify(ngx_http_request_t *r,
     ctx->guard.data = ctx;
     ctx->guard.log = r->connection->log;
     ngx_add_timer(&ctx->guard, NGX_HTTP_ZKCREDIT_VERIFY_GUARD);
+}
 
-    return NGX_AGAIN;
+
+/* a slot is free: the oldest waiting request gets it */
+static void
+ngx_http_zkcredit_next_waiting(void)
+{
+    ngx_queue_t              *q;
+    ngx_http_zkcredit_ctx_t  *ctx;
+
+    while (ngx_http_zkcredit_nwaiting > 0) {
+        q = ngx_queue_head(&ngx_http_zkcredit_waiting);
+        ngx_queue_remove(q);
+        ngx_http_zkcredit_nwaiting--;
+
+        ctx = ngx_queue_data(q, ngx_http_zkcredit_ctx_t, waiting);
+
+        ngx_http_zkcredit_post_verify(ctx);
+
+        if (ctx->state == NGX_HTTP_ZKCREDIT_STATE_VERIFYING) {
+            return;
+        }
+
+        /* refused (an overloaded pool): it answers from its own wake */
+        ngx_post_event(&ctx->wake, &ngx_posted_events);
+    }
 }
 
 
@@ -308,15 +559,15 @@ ngx_http_zkcredit_verify_thread(void *data, ngx_log_t *log)
         return;
     }
 
-    keys = static_cast<libverify::Fr *>(job->accepted_keys->elts);
+    keys = static_cast<libverify::Fr *>(job->keys->elts);
 
-    for (i = 0; i < job->accepted_keys->nelts; i++) {
+    for (i = 0; i < job->keys->nelts; i++) {
         if (keys[i] == job->credential.key_hash) {
             break;
         }
     }
 
-    if (i == job->accepted_keys->nelts) {
+    if (i == job->keys->nelts) {
         job->outcome = NGX_HTTP_ZKCREDIT_UNKNOWN_KEY;
         return;
     }
@@ -412,16 +663,16 @@ ngx_http_zkcredit_verify_done(ngx_event_t *ev)
     ngx_http_request_t       *r;
     ngx_http_zkcredit_ctx_t  *ctx;
 
-    r = static_cast<ngx_http_request_t *>(ev->data);
+    ctx = static_cast<ngx_http_zkcredit_ctx_t *>(ev->data);
+    r = ctx->request;
     c = r->connection;
 
     ngx_http_set_log_request(c->log, r);
 
     r->main->blocked--;
     r->aio = 0;
-
-    ctx = static_cast<ngx_http_zkcredit_ctx_t *>(
-              ngx_http_get_module_ctx(r, ngx_http_zkcredit_module));
+    ctx->in_thread = 0;
+    ngx_http_zkcredit_verifying--;
 
     if (ctx->guard.timer_set) {
         ngx_del_timer(&ctx->guard);
@@ -434,33 +685,80 @@ ngx_http_zkcredit_verify_done(ngx_event_t *ev)
     if (ctx->job->outcome == NGX_HTTP_ZKCREDIT_INTERNAL_ERROR
         && ctx->job->read_errno)
     {
-        ngx_log_error(NGX_LOG_ERR, c->log, ctx->job->read_errno,
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, ctx->job->read_errno,
                       "zkcredit: reading the buffered request body failed");
     }
 
-    if (ctx->job->outcome == NGX_HTTP_ZKCREDIT_ACCEPTED) {
-        ctx->state = NGX_HTTP_ZKCREDIT_STATE_SPEND;
+    if (!ctx->gone) {
+        if (ctx->job->outcome == NGX_HTTP_ZKCREDIT_ACCEPTED) {
+            ctx->state = NGX_HTTP_ZKCREDIT_STATE_VERIFIED;
 
-    } else {
-        ctx->outcome = ctx->job->outcome;
-        ctx->state = NGX_HTTP_ZKCREDIT_STATE_DONE;
+        } else {
+            ctx->outcome = ctx->job->outcome;
+            ctx->state = NGX_HTTP_ZKCREDIT_STATE_DONE;
+        }
     }
 
+    ngx_http_zkcredit_next_waiting();
+
+    /* the phases again, or nginx's finalizer for a terminated request */
     ngx_http_zkcredit_resume(r);
 }
 
 
-static ngx_int_t
-ngx_http_zkcredit_spend(ngx_http_request_t *r,
-    ngx_http_zkcredit_loc_conf_t *lcf, ngx_http_zkcredit_ctx_t *ctx)
+/*
+ * Whether the client has gone: checked before the spend, so that a ticket
+ * is never spent for a request nobody waits for.
+ */
+static ngx_uint_t
+ngx_http_zkcredit_client_gone(ngx_http_request_t *r)
 {
-    ngx_http_cleanup_t       *cln;
+    int                n;
+    char               buf[1];
+    ngx_err_t          err;
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    if (c->error || c->read->eof || c->read->pending_eof) {
+        return 1;
+    }
+
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        return 0;
+    }
+#endif
+
+    n = recv(c->fd, buf, 1, MSG_PEEK);
+
+    if (n == 0) {
+        return 1;
+    }
+
+    if (n == -1) {
+        err = ngx_socket_errno;
+        return (err != NGX_EAGAIN && err != NGX_EINTR) ? 1 : 0;
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_http_zkcredit_spend(ngx_http_request_t *r, ngx_http_zkcredit_ctx_t *ctx)
+{
+    u_char                    attempt[NGX_HTTP_ZKCREDIT_ATTEMPT_BYTES];
     libverify::Credential    *cred;
     ngx_http_zkcredit_cmd_t   cmd;
 
     cred = &ctx->job->credential;
 
     ngx_http_zkcredit_field_hex(cred->nullifier, ctx->nullifier_hex);
+
+    /* names this request's claim, so that only it refunds an unserved spend */
+    randombytes_buf(attempt, sizeof(attempt));
+    ngx_hex_dump(ctx->attempt_hex, attempt, sizeof(attempt));
 
     ngx_http_zkcredit_cmd_init(&cmd, r, "EVAL");
     ngx_http_zkcredit_cmd_arg(&cmd, ngx_http_zkcredit_spend_script.data,
@@ -472,35 +770,24 @@ ngx_http_zkcredit_spend(ngx_http_request_t *r,
     ngx_http_zkcredit_cmd_field(&cmd, cred->root);
     ngx_http_zkcredit_cmd_field(&cmd, ctx->job->x);
     ngx_http_zkcredit_cmd_field(&cmd, cred->signal);
-    ngx_http_zkcredit_cmd_time(&cmd, lcf->root_window);
+    ngx_http_zkcredit_cmd_time(&cmd, ctx->deployment->root_window);
+    ngx_http_zkcredit_cmd_arg(&cmd, ctx->attempt_hex,
+                              NGX_HTTP_ZKCREDIT_ATTEMPT_HEX_LEN);
+    ngx_http_zkcredit_cmd_arg(&cmd, ctx->nullifier_hex,
+                              NGX_HTTP_ZKCREDIT_HEX_LEN);
 
-    if (ctx->wake.handler == NULL) {
-        cln = ngx_http_cleanup_add(r, 0);
-        if (cln == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        cln->handler = ngx_http_zkcredit_cleanup;
-        cln->data = ctx;
-
-        ctx->wake.handler = ngx_http_zkcredit_wake;
-        ctx->wake.data = ctx;
-        ctx->wake.log = r->connection->log;
-    }
-
-    ctx->op = ngx_http_zkcredit_redis_send(r->connection->log,
-                                           ngx_http_zkcredit_spend_reply, ctx,
+    ctx->spend_sent = ngx_current_msec;
+    ctx->op = ngx_http_zkcredit_redis_send(ngx_http_zkcredit_spend_reply, ctx,
                                            &cmd);
 
     if (ctx->op == NULL) {
+        /* never queued: the store will not see it */
         ctx->outcome = NGX_HTTP_ZKCREDIT_STORE_ERROR;
         ctx->state = NGX_HTTP_ZKCREDIT_STATE_DONE;
-        return ngx_http_zkcredit_decide(r, lcf, ctx);
+        return;
     }
 
-    r->read_event_handler = ngx_http_test_reading;
-
-    return NGX_AGAIN;
+    ctx->state = NGX_HTTP_ZKCREDIT_STATE_SPEND;
 }
 
 
@@ -521,25 +808,42 @@ ngx_http_zkcredit_reply_field(redisReply *reply, libverify::Fr *out)
 }
 
 
-/* called from hiredis: decide, but resume the request from a posted event */
+/* called from the Redis client: records the outcome, resumes from an event */
 static void
 ngx_http_zkcredit_spend_reply(void *data, redisReply *reply)
 {
     ngx_http_zkcredit_ctx_t *ctx = static_cast<ngx_http_zkcredit_ctx_t *>(data);
 
-    libverify::Fr   x1, y1;
-    redisReply    **el;
-
     ctx->op = NULL;
     ctx->state = NGX_HTTP_ZKCREDIT_STATE_DONE;
-    ctx->outcome = NGX_HTTP_ZKCREDIT_STORE_ERROR;
 
-    if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1
-        && reply->element[0]->type == REDIS_REPLY_INTEGER)
+    if (reply == NULL) {
+        /* the script may have run: its refund is queued behind it */
+        ctx->outcome = NGX_HTTP_ZKCREDIT_OUTCOME_UNKNOWN;
+        ngx_http_zkcredit_refund_unserved(ctx->request, ctx);
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "zkcredit: redis did not answer a spend in time");
+
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+        /* a script that fails runs none of its writes */
+        ctx->outcome = NGX_HTTP_ZKCREDIT_STORE_ERROR;
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "zkcredit: redis answered a spend with an error: %*s",
+                      static_cast<size_t>(reply->len), reply->str);
+
+    } else if (ngx_http_zkcredit_reply_tagged(reply, ctx->nullifier_hex,
+                                              NGX_HTTP_ZKCREDIT_HEX_LEN)
+                   != NGX_OK
+               || reply->element[0]->type != REDIS_REPLY_INTEGER)
     {
-        el = reply->element;
+        ctx->outcome = NGX_HTTP_ZKCREDIT_OUTCOME_UNKNOWN;
+        ngx_http_zkcredit_refund_unserved(ctx->request, ctx);
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "zkcredit: redis answered a spend with an unexpected "
+                      "reply");
 
-        switch (el[0]->integer) {
+    } else {
+        switch (reply->element[0]->integer) {
 
         case 0:
             ctx->outcome = NGX_HTTP_ZKCREDIT_UNKNOWN_ROOT;
@@ -547,39 +851,122 @@ ngx_http_zkcredit_spend_reply(void *data, redisReply *reply)
 
         case 1:
             ctx->outcome = NGX_HTTP_ZKCREDIT_ACCEPTED;
+            ctx->spent = 1;
             break;
 
         case 2:
-            if (reply->elements == 3
-                && ngx_http_zkcredit_reply_field(el[1], &x1) == NGX_OK
-                && ngx_http_zkcredit_reply_field(el[2], &y1) == NGX_OK)
-            {
-                if (x1 == ctx->job->x) {
-                    ctx->outcome = NGX_HTTP_ZKCREDIT_REPLAY;
-
-                } else {
-                    ctx->outcome = NGX_HTTP_ZKCREDIT_DOUBLE_SPEND;
-                    ngx_http_zkcredit_record_double_spend(ctx, x1, y1);
-
-                    if (ctx->op != NULL) {
-                        /* the refusal waits for the evidence to be stored */
-                        return;
-                    }
-                }
-            }
+            ngx_http_zkcredit_seen(ctx, reply);
             break;
 
         default:
+            ctx->outcome = NGX_HTTP_ZKCREDIT_OUTCOME_UNKNOWN;
             break;
         }
     }
 
-    if (ctx->outcome == NGX_HTTP_ZKCREDIT_STORE_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
-                      "zkcredit: redis %s",
-                      reply == NULL ? "failed or timed out"
-                      : reply->type == REDIS_REPLY_ERROR ? "answered an error"
-                      : "answered an unexpected reply");
+    if (ctx->op == NULL) {
+        ngx_post_event(&ctx->wake, &ngx_posted_events);
+    }
+}
+
+
+/*
+ * The nullifier was stored before. With another binding it is a double
+ * spend. With this binding it is this very request sent again: its voucher
+ * goes with the 409 when it exists, and when none appeared within the
+ * settle timeout (the request that spent it is gone for good), the whole
+ * C_max is refunded now.
+ */
+static void
+ngx_http_zkcredit_seen(ngx_http_zkcredit_ctx_t *ctx, redisReply *reply)
+{
+    u_char                    *p;
+    uint64_t                   age;
+    ngx_str_t                  text;
+    libverify::Fr              x1, y1;
+    redisReply               **el;
+    ngx_http_request_t        *r;
+    ngx_http_zkcredit_cmd_t    cmd;
+
+    r = ctx->request;
+    el = reply->element;
+    ctx->outcome = NGX_HTTP_ZKCREDIT_OUTCOME_UNKNOWN;
+
+    if (reply->elements != 6
+        || ngx_http_zkcredit_reply_field(el[1], &x1) != NGX_OK
+        || ngx_http_zkcredit_reply_field(el[2], &y1) != NGX_OK
+        || el[3]->type != REDIS_REPLY_STRING || el[4]->type != REDIS_REPLY_STRING)
+    {
+        return;
+    }
+
+    if (!(x1 == ctx->job->x)) {
+        ctx->outcome = NGX_HTTP_ZKCREDIT_DOUBLE_SPEND;
+        ngx_http_zkcredit_record_double_spend(ctx, x1, y1);
+        return;
+    }
+
+    ctx->outcome = NGX_HTTP_ZKCREDIT_REPLAY;
+
+    if (el[3]->len == libverify::kRefundChars) {
+        p = static_cast<u_char *>(ngx_pnalloc(r->pool, el[3]->len));
+        if (p != NULL) {
+            ngx_memcpy(p, el[3]->str, el[3]->len);
+            ctx->voucher.data = p;
+            ctx->voucher.len = el[3]->len;
+        }
+        return;
+    }
+
+    text.data = reinterpret_cast<u_char *>(el[4]->str);
+    text.len = el[4]->len;
+
+    if (ngx_http_zkcredit_parse_amount(&text, &age) != NGX_OK
+        || age < static_cast<uint64_t>(ctx->deployment->settle_timeout))
+    {
+        return;
+    }
+
+    /* nothing was served within the settle timeout: refund all of C_max */
+    if (ngx_http_zkcredit_sign_voucher(r, ctx, 0, &ctx->voucher) != NGX_OK) {
+        return;
+    }
+
+    ngx_http_zkcredit_cmd_init(&cmd, r, "EVAL");
+    ngx_http_zkcredit_cmd_refund_script(&cmd, ctx, &ctx->voucher);
+    ctx->voucher.len = 0;
+
+    ctx->op = ngx_http_zkcredit_redis_send(ngx_http_zkcredit_reissue_reply,
+                                           ctx, &cmd);
+}
+
+
+/* the stored voucher, whoever stored it: it goes with the 409 */
+static void
+ngx_http_zkcredit_reissue_reply(void *data, redisReply *reply)
+{
+    u_char                   *p;
+    redisReply               *v;
+    ngx_http_zkcredit_ctx_t  *ctx;
+
+    ctx = static_cast<ngx_http_zkcredit_ctx_t *>(data);
+    ctx->op = NULL;
+
+    if (reply != NULL && reply->type != REDIS_REPLY_ERROR
+        && ngx_http_zkcredit_reply_tagged(reply, ctx->nullifier_hex,
+                                          NGX_HTTP_ZKCREDIT_HEX_LEN) == NGX_OK
+        && reply->elements == 3)
+    {
+        v = reply->element[1];
+
+        if (v->type == REDIS_REPLY_STRING && v->len == libverify::kRefundChars) {
+            p = static_cast<u_char *>(ngx_pnalloc(ctx->request->pool, v->len));
+            if (p != NULL) {
+                ngx_memcpy(p, v->str, v->len);
+                ctx->voucher.data = p;
+                ctx->voucher.len = v->len;
+            }
+        }
     }
 
     ngx_post_event(&ctx->wake, &ngx_posted_events);
@@ -633,11 +1020,11 @@ ngx_http_zkcredit_record_double_spend(ngx_http_zkcredit_ctx_t *ctx,
 
     sodium_memzero(&k, sizeof(k));
 
-    ctx->op = ngx_http_zkcredit_redis_send(r->connection->log,
-                                           ngx_http_zkcredit_evidence_reply,
+    ctx->op = ngx_http_zkcredit_redis_send(ngx_http_zkcredit_evidence_reply,
                                            ctx, &cmd);
     if (ctx->op == NULL) {
-        ngx_http_zkcredit_evidence_reply(ctx, NULL);
+        /* the store is away now: the evidence waits for it */
+        ngx_http_zkcredit_redis_write(&cmd, "double-spend evidence");
     }
 }
 
@@ -649,14 +1036,12 @@ ngx_http_zkcredit_evidence_reply(void *data, redisReply *reply)
     ngx_http_zkcredit_ctx_t *ctx = static_cast<ngx_http_zkcredit_ctx_t *>(data);
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "zkcredit: double-spend evidence could not be stored");
     }
 
-    if (ctx->op != NULL) {
-        ctx->op = NULL;
-        ngx_post_event(&ctx->wake, &ngx_posted_events);
-    }
+    ctx->op = NULL;
+    ngx_post_event(&ctx->wake, &ngx_posted_events);
 }
 
 
@@ -665,23 +1050,45 @@ ngx_http_zkcredit_wake(ngx_event_t *ev)
 {
     ngx_http_zkcredit_ctx_t *ctx = static_cast<ngx_http_zkcredit_ctx_t *>(ev->data);
 
-    ctx->request->read_event_handler = ngx_http_block_reading;
     ngx_http_zkcredit_resume(ctx->request);
 }
 
 
+/*
+ * The request ends (terminated or freed). What it still waits for is
+ * dropped, and a ticket it spent without a voucher for the response gets
+ * its whole C_max back.
+ */
 static void
 ngx_http_zkcredit_cleanup(void *data)
 {
     ngx_http_zkcredit_ctx_t *ctx = static_cast<ngx_http_zkcredit_ctx_t *>(data);
 
+    ctx->gone = 1;
+
+    if (ctx->state == NGX_HTTP_ZKCREDIT_STATE_QUEUED) {
+        ngx_queue_remove(&ctx->waiting);
+        ngx_http_zkcredit_nwaiting--;
+    }
+
+    if (ctx->state == NGX_HTTP_ZKCREDIT_STATE_SPEND && ctx->op != NULL) {
+        /* the spend is on its way; the refund follows it on the same
+         * connection and applies only if the spend was this request's */
+        ngx_http_zkcredit_cancel(&ctx->op, &ctx->wake);
+        ngx_http_zkcredit_refund_unserved(ctx->request, ctx);
+        return;
+    }
+
     ngx_http_zkcredit_cancel(&ctx->op, &ctx->wake);
+
+    if (ctx->spent && !ctx->refunded) {
+        ngx_http_zkcredit_refund_unserved(ctx->request, ctx);
+    }
 }
 
 
 static ngx_int_t
-ngx_http_zkcredit_decide(ngx_http_request_t *r,
-    ngx_http_zkcredit_loc_conf_t *lcf, ngx_http_zkcredit_ctx_t *ctx)
+ngx_http_zkcredit_decide(ngx_http_request_t *r, ngx_http_zkcredit_ctx_t *ctx)
 {
     ngx_uint_t                      level;
     ngx_http_zkcredit_problem_e     problem;
@@ -694,11 +1101,16 @@ ngx_http_zkcredit_decide(ngx_http_request_t *r,
         if (ctx->outcome != NGX_HTTP_ZKCREDIT_ACCEPTED
             && ctx->outcome != NGX_HTTP_ZKCREDIT_MISSING)
         {
-            level = (ctx->outcome >= NGX_HTTP_ZKCREDIT_STORE_ERROR)
-                    ? static_cast<ngx_uint_t>(NGX_LOG_ERR) : lcf->log_level;
+            /* the store's and the server's own troubles are errors; those
+             * go to the worker's log, without the client's address */
+            level = (ctx->outcome >= NGX_HTTP_ZKCREDIT_OVERLOADED)
+                    ? static_cast<ngx_uint_t>(NGX_LOG_ERR)
+                    : ctx->conf->log_level;
 
-            ngx_log_error(level, r->connection->log, 0,
-                          "zkcredit: credential refused: %s%s%s",
+            ngx_log_error(level,
+                          level == NGX_LOG_ERR ? ngx_cycle->log
+                                               : r->connection->log,
+                          0, "zkcredit: credential refused: %s%s%s",
                           ngx_http_zkcredit_outcome_reasons[ctx->outcome],
                           ctx->job && ctx->job->status != libverify::Status::ok
                           ? ", " : "",
@@ -707,12 +1119,19 @@ ngx_http_zkcredit_decide(ngx_http_request_t *r,
         }
     }
 
+    /* as nginx leaves it once a body is read */
+    r->read_event_handler = ngx_http_block_reading;
+
     if (ctx->outcome == NGX_HTTP_ZKCREDIT_ACCEPTED) {
-        ctx->spent = 1;
-        return NGX_OK;
+        /* try_files and mirror, then the content handler */
+        return NGX_DECLINED;
     }
 
-    if (lcf->mode == NGX_HTTP_ZKCREDIT_SHADOW) {
+    if (ctx->outcome == NGX_HTTP_ZKCREDIT_CLIENT_GONE) {
+        return NGX_HTTP_CLIENT_CLOSED_REQUEST;
+    }
+
+    if (ctx->conf->mode == NGX_HTTP_ZKCREDIT_SHADOW) {
         counters = ngx_http_zkcredit_counters(r);
         if (counters != NULL && !ctx->shadow_pass) {
             (void) ngx_atomic_fetch_add(&counters->shadow_passed, 1);
@@ -727,14 +1146,26 @@ ngx_http_zkcredit_decide(ngx_http_request_t *r,
         problem = NGX_HTTP_ZKCREDIT_PROBLEM_REQUIRED;
         break;
 
+    case NGX_HTTP_ZKCREDIT_UNKNOWN_ROOT:
+        problem = NGX_HTTP_ZKCREDIT_PROBLEM_ROOT;
+        break;
+
     case NGX_HTTP_ZKCREDIT_REPLAY:
     case NGX_HTTP_ZKCREDIT_DOUBLE_SPEND:
         problem = NGX_HTTP_ZKCREDIT_PROBLEM_SPENT;
         break;
 
+    case NGX_HTTP_ZKCREDIT_OVERLOADED:
+        problem = NGX_HTTP_ZKCREDIT_PROBLEM_OVERLOADED;
+        break;
+
     case NGX_HTTP_ZKCREDIT_STORE_ERROR:
     case NGX_HTTP_ZKCREDIT_INTERNAL_ERROR:
         problem = NGX_HTTP_ZKCREDIT_PROBLEM_UNAVAILABLE;
+        break;
+
+    case NGX_HTTP_ZKCREDIT_OUTCOME_UNKNOWN:
+        problem = NGX_HTTP_ZKCREDIT_PROBLEM_UNKNOWN;
         break;
 
     default:
@@ -743,48 +1174,33 @@ ngx_http_zkcredit_decide(ngx_http_request_t *r,
     }
 
     ngx_http_finalize_request(r,
-                              ngx_http_zkcredit_send_problem(r, lcf, problem));
+        ngx_http_zkcredit_send_problem(r, ctx->conf, problem,
+                                       ctx->voucher.len ? &ctx->voucher : NULL));
     return NGX_DONE;
 }
 
 
-static ngx_int_t
-ngx_http_zkcredit_add_header(ngx_http_request_t *r, const char *key,
-    ngx_str_t *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = static_cast<ngx_table_elt_t *>(ngx_list_push(&r->headers_out.headers));
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key.data = reinterpret_cast<u_char *>(const_cast<char *>(key));
-    h->key.len = ngx_strlen(key);
-    h->value = *value;
-
-    if (ngx_strcmp(key, "WWW-Authenticate") == 0) {
-        r->headers_out.www_authenticate = h;
-    }
-
-    return NGX_OK;
-}
-
-
+/*
+ * An RFC 9457 problem. Every interpolated value is a JSON-safe token,
+ * checked at load; numbers are strings, so that no client loses digits.
+ */
 ngx_int_t
 ngx_http_zkcredit_send_problem(ngx_http_request_t *r,
-    ngx_http_zkcredit_loc_conf_t *lcf, ngx_http_zkcredit_problem_e problem)
+    ngx_http_zkcredit_loc_conf_t *lcf, ngx_http_zkcredit_problem_e problem,
+    ngx_str_t *voucher)
 {
-    size_t                        len;
-    u_char                       *body, *last;
-    ngx_int_t                     rc;
-    ngx_str_t                     value;
-    ngx_buf_t                    *b;
-    ngx_chain_t                   out;
-    ngx_http_zkcredit_problem_t  *p;
+    size_t                          len;
+    u_char                         *body, *last;
+    ngx_int_t                       rc;
+    ngx_str_t                       value;
+    ngx_http_zkcredit_problem_t    *p;
+    ngx_http_zkcredit_deployment_t *dep;
+    ngx_http_zkcredit_main_conf_t  *zmcf;
 
+    static ngx_str_t  www_authenticate = ngx_string("WWW-Authenticate");
+    static ngx_str_t  cache_control = ngx_string("Cache-Control");
     static ngx_str_t  no_store = ngx_string("no-store");
+    static ngx_str_t  retry_after_name = ngx_string("Retry-After");
     static ngx_str_t  retry_after = ngx_string("1");
 
     rc = ngx_http_discard_request_body(r);
@@ -792,48 +1208,64 @@ ngx_http_zkcredit_send_problem(ngx_http_request_t *r,
         return rc;
     }
 
-    p = &ngx_http_zkcredit_problems[problem];
+    zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(
+               ngx_http_get_module_main_conf(r, ngx_http_zkcredit_module));
 
-    if (p->status == NGX_HTTP_ZKCREDIT_PAYMENT_REQUIRED) {
-        len = sizeof("ZKCredit realm=\"\", scope=\"\", c_max=\"\", key=\"\"")
-              + lcf->realm.len + lcf->scope_text.len + NGX_UINT64_LEN
-              + NGX_HTTP_ZKCREDIT_HEX_LEN;
+    p = &ngx_http_zkcredit_problems[problem];
+    dep = lcf->deployment;
+
+    if (p->status == NGX_HTTP_ZKCREDIT_PAYMENT_REQUIRED && dep != NULL) {
+        len = sizeof("ZKCredit realm=\"\", scope=\"\", c_max=\"\", key=\"\", "
+                     "discovery=\"\"")
+              + lcf->realm.len + dep->scope_text.len + NGX_UINT64_LEN
+              + NGX_HTTP_ZKCREDIT_HEX_LEN + zmcf->discovery_url.len;
         value.data = static_cast<u_char *>(ngx_pnalloc(r->pool, len));
         if (value.data == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        value.len = ngx_sprintf(value.data,
-                                "ZKCredit realm=\"%V\", scope=\"%V\", "
-                                "c_max=\"%uL\", key=\"%*s\"",
-                                &lcf->realm, &lcf->scope_text, lcf->c_max,
-                                static_cast<size_t>(NGX_HTTP_ZKCREDIT_HEX_LEN),
-                                lcf->signer->packed)
-                    - value.data;
+        last = ngx_sprintf(value.data,
+                           "ZKCredit realm=\"%V\", scope=\"%V\", "
+                           "c_max=\"%uL\", key=\"%*s\"",
+                           &lcf->realm, &dep->scope_text, dep->c_max,
+                           static_cast<size_t>(NGX_HTTP_ZKCREDIT_HEX_LEN),
+                           dep->signer->packed);
+        if (zmcf->discovery_url.len) {
+            last = ngx_sprintf(last, ", discovery=\"%V\"", &zmcf->discovery_url);
+        }
+        value.len = last - value.data;
 
-        if (ngx_http_zkcredit_add_header(r, "WWW-Authenticate", &value)
-            != NGX_OK)
-        {
+        r->headers_out.www_authenticate =
+            ngx_http_zkcredit_push_header(r, &www_authenticate, &value);
+        if (r->headers_out.www_authenticate == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
     if (p->status == NGX_HTTP_SERVICE_UNAVAILABLE
-        && ngx_http_zkcredit_add_header(r, "Retry-After", &retry_after)
-           != NGX_OK)
+        && ngx_http_zkcredit_push_header(r, &retry_after_name, &retry_after)
+           == NULL)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_zkcredit_add_header(r, "Cache-Control", &no_store) != NGX_OK) {
+    if (voucher != NULL && dep != NULL
+        && ngx_http_zkcredit_push_header(r, &dep->refund_header, voucher)
+           == NULL)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* every interpolated value is a JSON-safe token, checked at load */
+    if (ngx_http_zkcredit_push_header(r, &cache_control, &no_store) == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     len = sizeof("{\"type\":\"\",\"title\":\"\",\"status\":,\"detail\":\"\","
-                 "\"header\":\"\",\"scope\":\"\",\"c_max\":}\n")
+                 "\"spent\":\"\",\"header\":\"\",\"scope\":\"\","
+                 "\"c_max\":\"\",\"discovery\":\"\"}\n")
           + p->type.len + p->title.len + NGX_INT_T_LEN + p->detail.len
-          + lcf->header_name.len + lcf->scope_text.len + NGX_UINT64_LEN;
+          + p->spent.len + NGX_UINT64_LEN + zmcf->discovery_url.len
+          + (dep ? dep->header_name.len + dep->scope_text.len : 0);
     body = static_cast<u_char *>(ngx_pnalloc(r->pool, len));
     if (body == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -841,34 +1273,18 @@ ngx_http_zkcredit_send_problem(ngx_http_request_t *r,
 
     last = ngx_sprintf(body,
                        "{\"type\":\"%V\",\"title\":\"%V\",\"status\":%ui,"
-                       "\"detail\":\"%V\",\"header\":\"%V\","
-                       "\"scope\":\"%V\",\"c_max\":%uL}\n",
-                       &p->type, &p->title, p->status, &p->detail,
-                       &lcf->header_name, &lcf->scope_text, lcf->c_max);
-
-    r->headers_out.status = p->status;
-    ngx_str_set(&r->headers_out.content_type, "application/problem+json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_length_n = last - body;
-
-    rc = ngx_http_send_header(r);
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
+                       "\"detail\":\"%V\",\"spent\":\"%V\"",
+                       &p->type, &p->title, p->status, &p->detail, &p->spent);
+    if (dep != NULL) {
+        last = ngx_sprintf(last, ",\"header\":\"%V\",\"scope\":\"%V\","
+                           "\"c_max\":\"%uL\"",
+                           &dep->header_name, &dep->scope_text, dep->c_max);
     }
-
-    b = static_cast<ngx_buf_t *>(ngx_calloc_buf(r->pool));
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (zmcf->discovery_url.len) {
+        last = ngx_sprintf(last, ",\"discovery\":\"%V\"", &zmcf->discovery_url);
     }
+    last = ngx_sprintf(last, "}\n");
 
-    b->pos = body;
-    b->last = last;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_zkcredit_send_body(r, p->status, "application/problem+json",
+                                       body, last);
 }

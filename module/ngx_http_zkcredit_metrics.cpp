@@ -16,7 +16,10 @@ static ngx_str_t  ngx_http_zkcredit_outcome_names[] = {
     ngx_string("unknown_root"),
     ngx_string("replay"),
     ngx_string("double_spend"),
+    ngx_string("client_gone"),
+    ngx_string("overloaded"),
     ngx_string("store_error"),
+    ngx_string("outcome_unknown"),
     ngx_string("internal_error")
 };
 
@@ -32,9 +35,7 @@ ngx_http_zkcredit_metrics_handler(ngx_http_request_t *r)
     u_char                        *p, *start;
     size_t                         len;
     ngx_int_t                      rc;
-    ngx_buf_t                     *b;
     ngx_uint_t                     i;
-    ngx_chain_t                    out;
     ngx_http_zkcredit_counters_t  *c;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -74,9 +75,14 @@ ngx_http_zkcredit_metrics_handler(ngx_http_request_t *r)
             "anyway in shadow mode.\n"
             "# TYPE zkcredit_shadow_passed_total counter\n"
             "zkcredit_shadow_passed_total %uA\n"
-            "# HELP zkcredit_refunds_total Refund vouchers issued.\n"
+            "# HELP zkcredit_refunds_total Refund vouchers issued with a "
+            "response.\n"
             "# TYPE zkcredit_refunds_total counter\n"
             "zkcredit_refunds_total %uA\n"
+            "# HELP zkcredit_unserved_refunds_total Tickets refunded in full "
+            "because nothing was served (client gone, store reply lost).\n"
+            "# TYPE zkcredit_unserved_refunds_total counter\n"
+            "zkcredit_unserved_refunds_total %uA\n"
             "# HELP zkcredit_policy_refusals_total Paid requests the upstream "
             "refused by policy.\n"
             "# TYPE zkcredit_policy_refusals_total counter\n"
@@ -87,7 +93,8 @@ ngx_http_zkcredit_metrics_handler(ngx_http_request_t *r)
             "# HELP zkcredit_verify_seconds Time to decode a credential, bind "
             "the request and verify the proof.\n"
             "# TYPE zkcredit_verify_seconds histogram\n",
-            c->shadow_passed, c->refunds, c->policy_refusals,
+            c->shadow_passed, c->refunds, c->unserved_refunds,
+            c->policy_refusals,
             c->credits_charged);
 
     for (i = 0; i < NGX_HTTP_ZKCREDIT_VERIFY_BUCKETS; i++) {
@@ -102,31 +109,8 @@ ngx_http_zkcredit_metrics_handler(ngx_http_request_t *r)
             c->verify_count, c->verify_usec / 1000000,
             c->verify_usec % 1000000, c->verify_count);
 
-    b = static_cast<ngx_buf_t *>(ngx_calloc_buf(r->pool));
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = start;
-    b->last = p;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    ngx_str_set(&r->headers_out.content_type, "text/plain; version=0.0.4");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_length_n = p - start;
-
-    rc = ngx_http_send_header(r);
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_zkcredit_send_body(r, NGX_HTTP_OK,
+                                       "text/plain; version=0.0.4", start, p);
 }
 
 
@@ -137,8 +121,7 @@ ngx_http_zkcredit_status_variable(ngx_http_request_t *r,
     ngx_str_t                *name;
     ngx_http_zkcredit_ctx_t  *ctx;
 
-    ctx = static_cast<ngx_http_zkcredit_ctx_t *>(
-              ngx_http_get_module_ctx(r->main, ngx_http_zkcredit_module));
+    ctx = ngx_http_zkcredit_get_ctx(r);
 
     if (ctx == NULL || !ctx->counted) {
         v->not_found = 1;

@@ -5,6 +5,7 @@
 #include "ngx_http_zkcredit_module.h"
 
 #include <new>
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include "libverify/decimal.hpp"
@@ -14,6 +15,7 @@ static ngx_int_t ngx_http_zkcredit_add_variables(ngx_conf_t *cf);
 static void *ngx_http_zkcredit_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_zkcredit_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_zkcredit_create_loc_conf(ngx_conf_t *cf);
+static void ngx_http_zkcredit_destroy_signer(void *data);
 static char *ngx_http_zkcredit_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_zkcredit_init(ngx_conf_t *cf);
@@ -24,6 +26,14 @@ static void ngx_http_zkcredit_exit_process(ngx_cycle_t *cycle);
 
 static char *ngx_http_zkcredit_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_zkcredit_redis_auth(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_zkcredit_mode(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_zkcredit_discovery(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_zkcredit_register(ngx_conf_t *cf,
+    ngx_http_zkcredit_loc_conf_t *conf);
 static char *ngx_http_zkcredit_scope(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_zkcredit_c_max(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -43,6 +53,8 @@ static char *ngx_http_zkcredit_refunds(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_zkcredit_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_zkcredit_check_realm(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_zkcredit_check_json_safe(ngx_conf_t *cf, void *post,
     void *data);
 
 
@@ -68,11 +80,16 @@ static ngx_conf_post_t  ngx_http_zkcredit_realm_post = {
 };
 
 
+static ngx_conf_post_t  ngx_http_zkcredit_json_safe_post = {
+    ngx_http_zkcredit_check_json_safe
+};
+
+
 static ngx_command_t  ngx_http_zkcredit_commands[] = {
 
     { ngx_string("zkcredit"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_zkcredit_mode,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_zkcredit_loc_conf_t, mode),
       &ngx_http_zkcredit_modes },
@@ -154,6 +171,27 @@ static ngx_command_t  ngx_http_zkcredit_commands[] = {
       offsetof(ngx_http_zkcredit_loc_conf_t, root_window),
       NULL },
 
+    { ngx_string("zkcredit_settle_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_loc_conf_t, settle_timeout),
+      NULL },
+
+    { ngx_string("zkcredit_leaves_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_loc_conf_t, leaves_url),
+      &ngx_http_zkcredit_json_safe_post },
+
+    { ngx_string("zkcredit_refunds_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_loc_conf_t, refunds_url),
+      &ngx_http_zkcredit_json_safe_post },
+
     { ngx_string("zkcredit_log_level"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_enum_slot,
@@ -189,6 +227,34 @@ static ngx_command_t  ngx_http_zkcredit_commands[] = {
       offsetof(ngx_http_zkcredit_main_conf_t, redis_prefix),
       NULL },
 
+    { ngx_string("zkcredit_redis_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_zkcredit_redis_auth,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("zkcredit_redis_database"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_main_conf_t, redis_database),
+      NULL },
+
+    { ngx_string("zkcredit_verify_concurrency"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_main_conf_t, verify_limit),
+      NULL },
+
+    { ngx_string("zkcredit_verify_queue"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_main_conf_t, verify_queue),
+      NULL },
+
     { ngx_string("zkcredit_refunds"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_zkcredit_refunds,
@@ -199,6 +265,13 @@ static ngx_command_t  ngx_http_zkcredit_commands[] = {
     { ngx_string("zkcredit_metrics"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_zkcredit_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("zkcredit_discovery"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_zkcredit_discovery,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -296,6 +369,16 @@ ngx_http_zkcredit_create_main_conf(ngx_conf_t *cf)
      */
 
     zmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    zmcf->redis_database = NGX_CONF_UNSET;
+    zmcf->verify_limit = NGX_CONF_UNSET_UINT;
+    zmcf->verify_queue = NGX_CONF_UNSET_UINT;
+
+    if (ngx_array_init(&zmcf->deployments, cf->pool, 2,
+                       sizeof(ngx_http_zkcredit_deployment_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
 
     return zmcf;
 }
@@ -307,7 +390,33 @@ ngx_http_zkcredit_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_zkcredit_main_conf_t *zmcf =
         static_cast<ngx_http_zkcredit_main_conf_t *>(conf);
 
+    ngx_core_conf_t  *ccf;
+
+    ccf = reinterpret_cast<ngx_core_conf_t *>(
+              ngx_get_conf(cf->cycle->conf_ctx, ngx_core_module));
+
     ngx_conf_init_msec_value(zmcf->redis_timeout, 200);
+    ngx_conf_init_value(zmcf->redis_database, 0);
+    ngx_conf_init_uint_value(zmcf->verify_queue, 1024);
+
+    /*
+     * Verification threads beyond the cores starve the event loops (and a
+     * Redis on the same machine), whose replies then come too late: by
+     * default the workers' verifications together keep one core free.
+     */
+    if (zmcf->verify_limit == NGX_CONF_UNSET_UINT) {
+        zmcf->verify_limit = 1;
+        if (ccf != NULL && ccf->worker_processes > 0 && ngx_ncpu > 1) {
+            zmcf->verify_limit = ngx_max(1, (ngx_ncpu - 1)
+                                            / ccf->worker_processes);
+        }
+    }
+
+    if (zmcf->verify_limit == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"zkcredit_verify_concurrency\" must be at least 1");
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
 
     if (zmcf->redis_prefix.data == NULL) {
         ngx_str_set(&zmcf->redis_prefix, "zkcredit:");
@@ -332,25 +441,37 @@ ngx_http_zkcredit_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     conf->scope_text = { 0, NULL };
-     *     conf->deployment = NULL;
      *     conf->vk = NULL;
+     *     conf->vk_digest = { 0 };
      *     conf->signer = NULL;
-     *     conf->accepted_keys = NULL;
      *     conf->charge = NULL;
      *     conf->header_name = { 0, NULL };
      *     conf->refund_header = { 0, NULL };
      *     conf->policy_header = { 0, NULL };
      *     conf->realm = { 0, NULL };
+     *     conf->leaves_url = { 0, NULL };
+     *     conf->refunds_url = { 0, NULL };
      *     conf->thread_pool = NULL;
+     *     conf->mode_file = NULL;
+     *     conf->mode_line = 0;
+     *     conf->deployment = NULL;
      */
 
     conf->mode = NGX_CONF_UNSET_UINT;
     conf->c_max = NGX_HTTP_ZKCREDIT_UNSET_AMOUNT;
+    conf->accept_keys = static_cast<ngx_array_t *>(NGX_CONF_UNSET_PTR);
     conf->root_window = NGX_CONF_UNSET;
+    conf->settle_timeout = NGX_CONF_UNSET;
     conf->log_level = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
+
+
+/* "in file:line" of the "zkcredit" directive that turned this location on */
+#define ngx_http_zkcredit_merge_error(cf, conf, fmt, ...)                     \
+    ngx_log_error(NGX_LOG_EMERG, (cf)->log, 0, fmt " in %s:%ui",              \
+                  __VA_ARGS__, (conf)->mode_file, (conf)->mode_line)
 
 
 static char *
@@ -361,13 +482,14 @@ ngx_http_zkcredit_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_zkcredit_loc_conf_t *conf =
         static_cast<ngx_http_zkcredit_loc_conf_t *>(child);
 
-    ngx_str_t                       name;
-    libverify::Fr                  *hash;
-    ngx_http_zkcredit_main_conf_t  *zmcf;
-
     ngx_conf_merge_uint_value(conf->mode, prev->mode,
                               static_cast<ngx_uint_t>(NGX_HTTP_ZKCREDIT_OFF));
     ngx_conf_merge_str_value(conf->scope_text, prev->scope_text, "");
+
+    if (conf->mode_file == NULL) {
+        conf->mode_file = prev->mode_file;
+        conf->mode_line = prev->mode_line;
+    }
 
     if (conf->c_max == NGX_HTTP_ZKCREDIT_UNSET_AMOUNT) {
         conf->c_max = prev->c_max;
@@ -375,15 +497,15 @@ ngx_http_zkcredit_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->vk == NULL) {
         conf->vk = prev->vk;
+        ngx_memcpy(conf->vk_digest, prev->vk_digest, sizeof(conf->vk_digest));
     }
 
     if (conf->signer == NULL) {
         conf->signer = prev->signer;
     }
 
-    if (conf->accepted_keys == NULL) {
-        conf->accepted_keys = prev->accepted_keys;
-    }
+    /* inherited whole, never added to: siblings do not share keys */
+    ngx_conf_merge_ptr_value(conf->accept_keys, prev->accept_keys, NULL);
 
     if (conf->charge == NULL) {
         conf->charge = prev->charge;
@@ -400,7 +522,10 @@ ngx_http_zkcredit_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->policy_header, prev->policy_header,
                              "ZKCredit-Policy");
     ngx_conf_merge_str_value(conf->realm, prev->realm, "zkcredit");
+    ngx_conf_merge_str_value(conf->leaves_url, prev->leaves_url, "");
+    ngx_conf_merge_str_value(conf->refunds_url, prev->refunds_url, "");
     ngx_conf_merge_sec_value(conf->root_window, prev->root_window, 600);
+    ngx_conf_merge_sec_value(conf->settle_timeout, prev->settle_timeout, 600);
     ngx_conf_merge_uint_value(conf->log_level, prev->log_level, NGX_LOG_INFO);
 
     if (conf->mode == NGX_HTTP_ZKCREDIT_OFF) {
@@ -408,82 +533,250 @@ ngx_http_zkcredit_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     if (conf->scope_text.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"zkcredit_scope\" must be set where "
-                           "\"zkcredit\" is on");
+        ngx_http_zkcredit_merge_error(cf, conf, "%s",
+            "\"zkcredit_scope\" must be set where \"zkcredit\" is on");
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
     if (conf->c_max == NGX_HTTP_ZKCREDIT_UNSET_AMOUNT) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"zkcredit_c_max\" must be set where "
-                           "\"zkcredit\" is on");
+        ngx_http_zkcredit_merge_error(cf, conf, "%s",
+            "\"zkcredit_c_max\" must be set where \"zkcredit\" is on");
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
     if (conf->vk == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"zkcredit_verification_key\" must be set where "
-                           "\"zkcredit\" is on");
+        ngx_http_zkcredit_merge_error(cf, conf, "%s",
+            "\"zkcredit_verification_key\" must be set where \"zkcredit\" "
+            "is on");
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
     if (conf->signer == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"zkcredit_signing_key\" must be set where "
-                           "\"zkcredit\" is on");
+        ngx_http_zkcredit_merge_error(cf, conf, "%s",
+            "\"zkcredit_signing_key\" must be set where \"zkcredit\" is on");
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
-    /* vouchers of the current key are always accepted */
-    if (conf->accepted_keys == NULL) {
-        conf->accepted_keys = ngx_array_create(cf->pool, 1,
-                                               sizeof(libverify::Fr));
-        if (conf->accepted_keys == NULL) {
-            return static_cast<char *>(NGX_CONF_ERROR);
-        }
-    }
-
-    hash = static_cast<libverify::Fr *>(ngx_array_push(conf->accepted_keys));
-    if (hash == NULL) {
-        return static_cast<char *>(NGX_CONF_ERROR);
-    }
-
-    *hash = conf->signer->key_hash;
-
-    conf->deployment = static_cast<libverify::Deployment *>(
-                           ngx_palloc(cf->pool, sizeof(libverify::Deployment)));
-    if (conf->deployment == NULL) {
-        return static_cast<char *>(NGX_CONF_ERROR);
-    }
-
-    new (conf->deployment) libverify::Deployment();
-    conf->deployment->vk = conf->vk;
-    conf->deployment->c_max = conf->c_max;
-
-    if (libverify::fr_from_decimal(
-            std::string_view(reinterpret_cast<char *>(conf->scope_text.data),
-                             conf->scope_text.len),
-            conf->deployment->scope)
-        != libverify::Status::ok)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid scope \"%V\": not below the BN254 scalar "
-                           "field modulus", &conf->scope_text);
+    if (conf->settle_timeout <= 0) {
+        ngx_http_zkcredit_merge_error(cf, conf, "%s",
+            "\"zkcredit_settle_timeout\" must be positive");
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
     if (conf->thread_pool == NULL) {
-        ngx_str_set(&name, "default");
+        ngx_str_t  name = ngx_string("default");
+
         conf->thread_pool = ngx_thread_pool_add(cf, &name);
         if (conf->thread_pool == NULL) {
             return static_cast<char *>(NGX_CONF_ERROR);
         }
     }
 
+    return ngx_http_zkcredit_register(cf, conf);
+}
+
+
+static ngx_uint_t
+ngx_http_zkcredit_has_key(ngx_array_t *keys, const libverify::Fr &key)
+{
+    ngx_uint_t      i;
+    libverify::Fr  *k;
+
+    k = static_cast<libverify::Fr *>(keys->elts);
+
+    for (i = 0; i < keys->nelts; i++) {
+        if (k[i] == key) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* the keys whose vouchers a location accepts: its own, and the retired */
+static ngx_array_t *
+ngx_http_zkcredit_key_set(ngx_conf_t *cf, ngx_http_zkcredit_loc_conf_t *conf)
+{
+    ngx_uint_t      i, n;
+    ngx_array_t    *keys;
+    libverify::Fr  *k, *accepted;
+
+    n = conf->accept_keys ? conf->accept_keys->nelts : 0;
+
+    keys = ngx_array_create(cf->pool, n + 1, sizeof(libverify::Fr));
+    if (keys == NULL) {
+        return NULL;
+    }
+
+    k = static_cast<libverify::Fr *>(ngx_array_push(keys));
+    if (k == NULL) {
+        return NULL;
+    }
+    *k = conf->signer->key_hash;
+
+    accepted = n ? static_cast<libverify::Fr *>(conf->accept_keys->elts) : NULL;
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_zkcredit_has_key(keys, accepted[i])) {
+            continue;
+        }
+        k = static_cast<libverify::Fr *>(ngx_array_push(keys));
+        if (k == NULL) {
+            return NULL;
+        }
+        *k = accepted[i];
+    }
+
+    return keys;
+}
+
+
+static ngx_uint_t
+ngx_http_zkcredit_same_keys(ngx_array_t *a, ngx_array_t *b)
+{
+    ngx_uint_t      i;
+    libverify::Fr  *k;
+
+    if (a->nelts != b->nelts) {
+        return 0;
+    }
+
+    k = static_cast<libverify::Fr *>(a->elts);
+
+    for (i = 0; i < a->nelts; i++) {
+        if (!ngx_http_zkcredit_has_key(b, k[i])) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * Every location that names a scope must mean one deployment by it: the
+ * nullifier of ticket i is the same at all of them, so one scope with two
+ * prices would let one deposit buy as much again at each price level
+ * (docs/protocol.md §2). Prices per endpoint are what the charge is for.
+ */
+static char *
+ngx_http_zkcredit_register(ngx_conf_t *cf, ngx_http_zkcredit_loc_conf_t *conf)
+{
+    const char                       *differs;
+    ngx_uint_t                        i;
+    ngx_array_t                      *keys;
+    ngx_http_zkcredit_deployment_t   *dep, **slot, **deps;
+    ngx_http_zkcredit_main_conf_t    *zmcf;
+
     zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(
                ngx_http_conf_get_module_main_conf(cf, ngx_http_zkcredit_module));
     zmcf->enabled = 1;
+
+    keys = ngx_http_zkcredit_key_set(cf, conf);
+    if (keys == NULL) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    deps = static_cast<ngx_http_zkcredit_deployment_t **>(zmcf->deployments.elts);
+
+    for (i = 0; i < zmcf->deployments.nelts; i++) {
+        dep = deps[i];
+
+        if (dep->scope_text.len != conf->scope_text.len
+            || ngx_strncmp(dep->scope_text.data, conf->scope_text.data,
+                           conf->scope_text.len) != 0)
+        {
+            continue;
+        }
+
+        differs = NULL;
+
+        if (dep->c_max != conf->c_max) {
+            differs = "\"zkcredit_c_max\"";
+
+        } else if (ngx_memcmp(dep->vk_digest, conf->vk_digest,
+                              sizeof(dep->vk_digest)) != 0)
+        {
+            differs = "\"zkcredit_verification_key\"";
+
+        } else if (!(dep->signer->key_hash == conf->signer->key_hash)) {
+            differs = "\"zkcredit_signing_key\"";
+
+        } else if (!ngx_http_zkcredit_same_keys(dep->keys, keys)) {
+            differs = "\"zkcredit_accept_key\"";
+
+        } else if (dep->root_window != conf->root_window) {
+            differs = "\"zkcredit_root_window\"";
+
+        } else if (dep->settle_timeout != conf->settle_timeout) {
+            differs = "\"zkcredit_settle_timeout\"";
+
+        } else if (dep->header_name.len != conf->header_name.len
+                   || ngx_strncasecmp(dep->header_name.data,
+                                      conf->header_name.data,
+                                      conf->header_name.len) != 0
+                   || dep->refund_header.len != conf->refund_header.len
+                   || ngx_strncasecmp(dep->refund_header.data,
+                                      conf->refund_header.data,
+                                      conf->refund_header.len) != 0)
+        {
+            differs = "\"zkcredit_header\" or \"zkcredit_refund_header\"";
+        }
+
+        if (differs != NULL) {
+            ngx_http_zkcredit_merge_error(cf, conf,
+                "scope \"%V\" is used with another %s than in %s:%ui; one "
+                "scope is one deployment: give each price schedule its own "
+                "scope, or price endpoints with \"zkcredit_charge\"",
+                &conf->scope_text, differs, dep->file, dep->line);
+            return static_cast<char *>(NGX_CONF_ERROR);
+        }
+
+        conf->deployment = dep;
+        return NGX_CONF_OK;
+    }
+
+    dep = static_cast<ngx_http_zkcredit_deployment_t *>(
+              ngx_pcalloc(cf->pool, sizeof(ngx_http_zkcredit_deployment_t)));
+    slot = static_cast<ngx_http_zkcredit_deployment_t **>(
+               ngx_array_push(&zmcf->deployments));
+    if (dep == NULL || slot == NULL) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    new (&dep->verify) libverify::Deployment();
+
+    if (libverify::fr_from_decimal(
+            std::string_view(reinterpret_cast<char *>(conf->scope_text.data),
+                             conf->scope_text.len),
+            dep->verify.scope)
+        != libverify::Status::ok)
+    {
+        ngx_http_zkcredit_merge_error(cf, conf,
+            "invalid scope \"%V\": not below the BN254 scalar field modulus",
+            &conf->scope_text);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    dep->scope_text = conf->scope_text;
+    dep->c_max = conf->c_max;
+    dep->verify.vk = conf->vk;
+    dep->verify.c_max = conf->c_max;
+    ngx_memcpy(dep->vk_digest, conf->vk_digest, sizeof(dep->vk_digest));
+    dep->signer = conf->signer;
+    dep->keys = keys;
+    dep->root_window = conf->root_window;
+    dep->settle_timeout = conf->settle_timeout;
+    dep->leaves_url = conf->leaves_url;
+    dep->refunds_url = conf->refunds_url;
+    dep->header_name = conf->header_name;
+    dep->refund_header = conf->refund_header;
+    dep->file = conf->mode_file;
+    dep->line = conf->mode_line;
+
+    *slot = dep;
+    conf->deployment = dep;
 
     return NGX_CONF_OK;
 }
@@ -523,39 +816,66 @@ ngx_http_zkcredit_init(ngx_conf_t *cf)
     cmcf = static_cast<ngx_http_core_main_conf_t *>(
                ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module));
 
+    /*
+     * The gate is a precontent handler, not an access one: it runs only
+     * once nginx's access checks (allow/deny, auth_basic, auth_request,
+     * under "satisfy all" and "satisfy any" alike) have let the request
+     * through, so nothing is spent on a request they refuse, and "satisfy
+     * any" cannot skip it. Handlers of a phase run in the reverse order of
+     * their modules (module/config places this one after try_files and
+     * mirror), so it runs before them.
+     */
     h = static_cast<ngx_http_handler_pt *>(
-            ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers));
+            ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers));
     if (h == NULL) {
         return NGX_ERROR;
     }
 
-    *h = ngx_http_zkcredit_access_handler;
+    *h = ngx_http_zkcredit_gate_handler;
 
     return ngx_http_zkcredit_filter_init(cf);
 }
 
 
-/* counters survive reloads: a new cycle adopts the old zone's block */
+static ngx_uint_t
+ngx_http_zkcredit_counters_fit(ngx_http_zkcredit_counters_t *counters)
+{
+    return counters != NULL
+           && counters->layout == NGX_HTTP_ZKCREDIT_COUNTERS_LAYOUT
+           && counters->size == sizeof(ngx_http_zkcredit_counters_t);
+}
+
+
+/*
+ * Counters survive reloads: a new cycle adopts the old zone's block, but
+ * only one of the same layout (a reload may load another build of the
+ * module); another layout starts a new block.
+ */
 static ngx_int_t
 ngx_http_zkcredit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_slab_pool_t                *shpool;
     ngx_http_zkcredit_main_conf_t  *zmcf, *ozmcf;
+    ngx_http_zkcredit_counters_t   *old;
 
     zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(shm_zone->data);
     ozmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(data);
+    shpool = reinterpret_cast<ngx_slab_pool_t *>(shm_zone->shm.addr);
 
-    if (ozmcf != NULL) {
-        zmcf->counters = ozmcf->counters;
+    old = (ozmcf != NULL) ? ozmcf->counters
+          : shm_zone->shm.exists
+            ? static_cast<ngx_http_zkcredit_counters_t *>(shpool->data)
+            : NULL;
+
+    if (ngx_http_zkcredit_counters_fit(old)) {
+        zmcf->counters = old;
         return NGX_OK;
     }
 
-    shpool = reinterpret_cast<ngx_slab_pool_t *>(shm_zone->shm.addr);
-
-    if (shm_zone->shm.exists) {
-        zmcf->counters = static_cast<ngx_http_zkcredit_counters_t *>(
-                             shpool->data);
-        return NGX_OK;
+    if (old != NULL) {
+        ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
+                      "zkcredit: counters of another module build were "
+                      "not adopted; metrics start again from zero");
     }
 
     zmcf->counters = static_cast<ngx_http_zkcredit_counters_t *>(
@@ -565,6 +885,8 @@ ngx_http_zkcredit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_ERROR;
     }
 
+    zmcf->counters->layout = NGX_HTTP_ZKCREDIT_COUNTERS_LAYOUT;
+    zmcf->counters->size = sizeof(ngx_http_zkcredit_counters_t);
     shpool->data = zmcf->counters;
 
     return NGX_OK;
@@ -673,6 +995,108 @@ ngx_http_zkcredit_find_header(ngx_list_t *headers, ngx_str_t *name,
 }
 
 
+/* removes every copy of a header; returns how many there were */
+ngx_uint_t
+ngx_http_zkcredit_hide_headers(ngx_list_t *headers, ngx_str_t *name)
+{
+    ngx_uint_t        n, count;
+    ngx_table_elt_t  *h;
+
+    n = 0;
+
+    while ((h = ngx_http_zkcredit_find_header(headers, name, &count)) != NULL) {
+        h->hash = 0;
+        n++;
+    }
+
+    return n;
+}
+
+
+ngx_table_elt_t *
+ngx_http_zkcredit_push_header(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = static_cast<ngx_table_elt_t *>(ngx_list_push(&r->headers_out.headers));
+    if (h == NULL) {
+        return NULL;
+    }
+
+    /* nginx 1.23 links repeated headers through "next" */
+    ngx_memzero(h, sizeof(ngx_table_elt_t));
+    h->hash = 1;
+    h->key = *key;
+    h->value = *value;
+
+    return h;
+}
+
+
+/*
+ * Sends a complete response whose body is [start, end) in the request pool;
+ * returns what the content phase expects.
+ */
+ngx_int_t
+ngx_http_zkcredit_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    const char *content_type, u_char *start, u_char *end)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    b = static_cast<ngx_buf_t *>(ngx_calloc_buf(r->pool));
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = start;
+    b->last = end;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    r->headers_out.status = status;
+    r->headers_out.content_type.data =
+        reinterpret_cast<u_char *>(const_cast<char *>(content_type));
+    r->headers_out.content_type.len = ngx_strlen(content_type);
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_length_n = end - start;
+
+    rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * Whether a value can go into a JSON string and an RFC 9110 quoted-string
+ * as it is: printable ASCII from "lowest" up, without quotes or backslashes.
+ */
+ngx_uint_t
+ngx_http_zkcredit_plain_text(ngx_str_t *value, u_char lowest)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < value->len; i++) {
+        if (value->data[i] < lowest || value->data[i] > 0x7e
+            || value->data[i] == '"' || value->data[i] == '\\')
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 /* continues a suspended request from the event loop, as nginx's own do */
 void
 ngx_http_zkcredit_resume(ngx_http_request_t *r)
@@ -699,32 +1123,6 @@ ngx_http_zkcredit_cancel(ngx_http_zkcredit_redis_op_t **op, ngx_event_t *wake)
 
     if (wake->posted) {
         ngx_delete_posted_event(wake);
-    }
-}
-
-
-static void
-ngx_http_zkcredit_written(void *data, redisReply *reply)
-{
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "zkcredit: %s could not be stored",
-                      static_cast<const char *>(data));
-    }
-}
-
-
-/* a write no request waits for: a failure is logged, nothing more */
-void
-ngx_http_zkcredit_redis_write(ngx_http_zkcredit_cmd_t *cmd, const char *what)
-{
-    void  *data = const_cast<char *>(what);
-
-    if (ngx_http_zkcredit_redis_send(ngx_cycle->log, ngx_http_zkcredit_written,
-                                     data, cmd)
-        == NULL)
-    {
-        ngx_http_zkcredit_written(data, NULL);
     }
 }
 
@@ -904,14 +1302,16 @@ ngx_http_zkcredit_read_file(ngx_conf_t *cf, ngx_str_t *name, ngx_str_t *out,
         return NGX_ERROR;
     }
 
-    fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    /* non-blocking, so that a FIFO in its place cannot hang nginx -t */
+    fd = ngx_open_file(path.data, NGX_FILE_RDONLY|NGX_FILE_NONBLOCK,
+                       NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            ngx_open_file_n " \"%V\" failed", &path);
         return NGX_ERROR;
     }
 
-    if (ngx_fd_info(fd, fi) == NGX_FILE_ERROR
+    if (ngx_fd_info(fd, fi) == NGX_FILE_ERROR || !ngx_is_file(fi)
         || ngx_file_size(fi) > 1024 * 1024)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
@@ -978,6 +1378,9 @@ ngx_http_zkcredit_verification_key(ngx_conf_t *cf, ngx_command_t *cmd,
     if (cln == NULL) {
         return static_cast<char *>(NGX_CONF_ERROR);
     }
+
+    /* names the key's content, so that locations can be compared */
+    crypto_hash_sha256(zlcf->vk_digest, text.data, text.len);
 
     zlcf->vk = new (cln->data) libverify::VerifyingKey();
     cln->handler = ngx_http_zkcredit_destroy<libverify::VerifyingKey>;
@@ -1095,7 +1498,14 @@ ngx_http_zkcredit_signing_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     sodium_memzero(secret, sizeof(secret));
 
     signer = new (cln->data) ngx_http_zkcredit_signer_t(secret_key);
-    cln->handler = ngx_http_zkcredit_destroy<ngx_http_zkcredit_signer_t>;
+    cln->handler = ngx_http_zkcredit_destroy_signer;
+
+    /* out of swap and of core dumps (sodium_mlock also sets DONTDUMP) */
+    if (sodium_mlock(signer, sizeof(ngx_http_zkcredit_signer_t)) != 0) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, ngx_errno,
+                           "the expanded signing key could not be locked in "
+                           "memory (RLIMIT_MEMLOCK); it may reach swap");
+    }
 
     signer->key_hash = libverify::server_key_hash(signer->key.public_key());
     libverify::baby_jub_pack(signer->key.public_key(), packed);
@@ -1104,6 +1514,19 @@ ngx_http_zkcredit_signing_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     zlcf->signer = signer;
 
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_zkcredit_destroy_signer(void *data)
+{
+    ngx_http_zkcredit_signer_t *signer =
+        static_cast<ngx_http_zkcredit_signer_t *>(data);
+
+    signer->~ngx_http_zkcredit_signer_t();
+
+    /* wipes the memory whether or not it was locked */
+    (void) sodium_munlock(signer, sizeof(ngx_http_zkcredit_signer_t));
 }
 
 
@@ -1132,15 +1555,15 @@ ngx_http_zkcredit_accept_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
-    if (zlcf->accepted_keys == NULL) {
-        zlcf->accepted_keys = ngx_array_create(cf->pool, 2,
-                                               sizeof(libverify::Fr));
-        if (zlcf->accepted_keys == NULL) {
+    if (zlcf->accept_keys == NGX_CONF_UNSET_PTR) {
+        zlcf->accept_keys = ngx_array_create(cf->pool, 2,
+                                             sizeof(libverify::Fr));
+        if (zlcf->accept_keys == NULL) {
             return static_cast<char *>(NGX_CONF_ERROR);
         }
     }
 
-    hash = static_cast<libverify::Fr *>(ngx_array_push(zlcf->accepted_keys));
+    hash = static_cast<libverify::Fr *>(ngx_array_push(zlcf->accept_keys));
     if (hash == NULL) {
         return static_cast<char *>(NGX_CONF_ERROR);
     }
@@ -1239,25 +1662,170 @@ ngx_http_zkcredit_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* "zkcredit on|off|shadow"; where it was set names the deployment's
+ * location in configuration errors found at merge time */
+static char *
+ngx_http_zkcredit_mode(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_zkcredit_loc_conf_t *zlcf =
+        static_cast<ngx_http_zkcredit_loc_conf_t *>(conf);
+
+    char  *rv;
+
+    rv = ngx_conf_set_enum_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    zlcf->mode_file = cf->conf_file->file.name.data;
+    zlcf->mode_line = cf->conf_file->line;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * "zkcredit_redis_auth file": the file holds "password" or "user password"
+ * on its first line (Redis 6 ACL users), readable by its owner only, so
+ * that the secret stays out of nginx.conf.
+ */
+static char *
+ngx_http_zkcredit_redis_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_zkcredit_main_conf_t *zmcf =
+        static_cast<ngx_http_zkcredit_main_conf_t *>(conf);
+
+    u_char           *p, *end, *space;
+    ngx_str_t        *value, name, text;
+    ngx_file_info_t   fi;
+
+    if (zmcf->redis_password.data != NULL) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+    name = value[1];
+
+    if (ngx_http_zkcredit_read_file(cf, &name, &text, &fi) != NGX_OK) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    if (fi.st_mode & (S_IRWXG | S_IRWXO)) {
+        sodium_memzero(text.data, text.len);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "redis credentials \"%V\" are accessible by group "
+                           "or others; chmod 600 them", &name);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    end = ngx_strlchr(text.data, text.data + text.len, '\n');
+    if (end == NULL) {
+        end = text.data + text.len;
+    }
+    if (end > text.data && end[-1] == '\r') {
+        end--;
+    }
+
+    space = ngx_strlchr(text.data, end, ' ');
+    p = (space != NULL) ? space + 1 : text.data;
+
+    if (p == end || (space != NULL && space == text.data)) {
+        sodium_memzero(text.data, text.len);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "redis credentials \"%V\" must hold \"password\" "
+                           "or \"user password\"", &name);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    /* kept for reconnections, in the configuration's pool */
+    zmcf->redis_password.len = end - p;
+    zmcf->redis_password.data = static_cast<u_char *>(
+        ngx_pnalloc(cf->pool, zmcf->redis_password.len));
+
+    if (space != NULL) {
+        zmcf->redis_user.len = space - text.data;
+        zmcf->redis_user.data = static_cast<u_char *>(
+            ngx_pnalloc(cf->pool, zmcf->redis_user.len));
+    }
+
+    if (zmcf->redis_password.data == NULL
+        || (space != NULL && zmcf->redis_user.data == NULL))
+    {
+        sodium_memzero(text.data, text.len);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    ngx_memcpy(zmcf->redis_password.data, p, zmcf->redis_password.len);
+    if (space != NULL) {
+        ngx_memcpy(zmcf->redis_user.data, text.data, zmcf->redis_user.len);
+    }
+
+    sodium_memzero(text.data, text.len);
+
+    return NGX_CONF_OK;
+}
+
+
+/* the discovery document's location; the challenge points to it */
+static char *
+ngx_http_zkcredit_discovery(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t       *clcf;
+    ngx_http_zkcredit_main_conf_t  *zmcf;
+
+    clcf = static_cast<ngx_http_core_loc_conf_t *>(
+               ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+    zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(
+               ngx_http_conf_get_module_main_conf(cf, ngx_http_zkcredit_module));
+
+    if (zmcf->discovery_url.len) {
+        return const_cast<char *>("is duplicate: one discovery document "
+                                  "describes every deployment");
+    }
+
+    if (!ngx_http_zkcredit_plain_text(&clcf->name, 0x21)) {
+        return const_cast<char *>("needs a location named by a plain path");
+    }
+
+    clcf->handler = ngx_http_zkcredit_discovery_handler;
+    zmcf->discovery_url = clcf->name;
+
+    return NGX_CONF_OK;
+}
+
+
+/* a value that goes into JSON and a quoted-string as it is */
+static char *
+ngx_http_zkcredit_check_json_safe(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *value;
+
+    value = static_cast<ngx_str_t *>(data);
+
+    if (!ngx_http_zkcredit_plain_text(value, 0x21)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid URL \"%V\": printable ASCII without "
+                           "spaces, quotes or backslashes expected", value);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* the realm is sent as an RFC 9110 quoted-string without escapes */
 static char *
 ngx_http_zkcredit_check_realm(ngx_conf_t *cf, void *post, void *data)
 {
-    ngx_str_t   *realm;
-    ngx_uint_t   i;
+    ngx_str_t  *realm;
 
     realm = static_cast<ngx_str_t *>(data);
 
-    for (i = 0; i < realm->len; i++) {
-        if (realm->data[i] < 0x20 || realm->data[i] > 0x7e
-            || realm->data[i] == '"' || realm->data[i] == '\\')
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid realm \"%V\": printable ASCII "
-                               "without quotes or backslashes expected",
-                               realm);
-            return static_cast<char *>(NGX_CONF_ERROR);
-        }
+    if (!ngx_http_zkcredit_plain_text(realm, 0x20)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid realm \"%V\": printable ASCII "
+                           "without quotes or backslashes expected", realm);
+        return static_cast<char *>(NGX_CONF_ERROR);
     }
 
     return NGX_CONF_OK;

@@ -14,7 +14,7 @@ extern "C" {
 #include <ngx_core.h>
 #include <ngx_http.h>
 #include <ngx_thread_pool.h>
-#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
 }
 
 #include "libverify/field_helpers.hpp"
@@ -36,6 +36,10 @@ extern "C" {
 /* a field element as 64 lower-case hex digits, the Redis spelling */
 #define NGX_HTTP_ZKCREDIT_HEX_LEN           64
 
+/* a spend attempt's random name, as hex */
+#define NGX_HTTP_ZKCREDIT_ATTEMPT_BYTES     16
+#define NGX_HTTP_ZKCREDIT_ATTEMPT_HEX_LEN   (2 * NGX_HTTP_ZKCREDIT_ATTEMPT_BYTES)
+
 
 typedef enum {
     NGX_HTTP_ZKCREDIT_OFF = 0,
@@ -54,7 +58,10 @@ typedef enum {
     NGX_HTTP_ZKCREDIT_UNKNOWN_ROOT,
     NGX_HTTP_ZKCREDIT_REPLAY,
     NGX_HTTP_ZKCREDIT_DOUBLE_SPEND,
+    NGX_HTTP_ZKCREDIT_CLIENT_GONE,
+    NGX_HTTP_ZKCREDIT_OVERLOADED,
     NGX_HTTP_ZKCREDIT_STORE_ERROR,
+    NGX_HTTP_ZKCREDIT_OUTCOME_UNKNOWN,
     NGX_HTTP_ZKCREDIT_INTERNAL_ERROR,
     NGX_HTTP_ZKCREDIT_OUTCOMES
 } ngx_http_zkcredit_outcome_e;
@@ -63,8 +70,13 @@ typedef enum {
 typedef enum {
     NGX_HTTP_ZKCREDIT_PROBLEM_REQUIRED = 0,
     NGX_HTTP_ZKCREDIT_PROBLEM_INVALID,
+    NGX_HTTP_ZKCREDIT_PROBLEM_ROOT,
     NGX_HTTP_ZKCREDIT_PROBLEM_SPENT,
-    NGX_HTTP_ZKCREDIT_PROBLEM_UNAVAILABLE
+    NGX_HTTP_ZKCREDIT_PROBLEM_OVERLOADED,
+    NGX_HTTP_ZKCREDIT_PROBLEM_UNAVAILABLE,
+    NGX_HTTP_ZKCREDIT_PROBLEM_UNKNOWN,
+    NGX_HTTP_ZKCREDIT_PROBLEM_NO_VOUCHER,
+    NGX_HTTP_ZKCREDIT_PROBLEM_NOT_ALLOWED
 } ngx_http_zkcredit_problem_e;
 
 
@@ -73,12 +85,19 @@ typedef enum {
 /* no verification takes this long; past it something is badly wrong */
 #define NGX_HTTP_ZKCREDIT_VERIFY_GUARD      60000
 
+/* bumped whenever the counters' layout changes: a reload never adopts a
+ * block written by another layout */
+#define NGX_HTTP_ZKCREDIT_COUNTERS_LAYOUT   2
+
 
 /* counters shared by all workers; no per-user label exists */
 typedef struct {
+    ngx_uint_t                         layout;
+    size_t                             size;
     ngx_atomic_t                       outcomes[NGX_HTTP_ZKCREDIT_OUTCOMES];
     ngx_atomic_t                       shadow_passed;
     ngx_atomic_t                       refunds;
+    ngx_atomic_t                       unserved_refunds;
     ngx_atomic_t                       policy_refusals;
     ngx_atomic_t                       credits_charged;
     ngx_atomic_t                       verify_count;
@@ -87,22 +106,10 @@ typedef struct {
 } ngx_http_zkcredit_counters_t;
 
 
-typedef struct {
-    ngx_str_t                          redis_addr;
-    ngx_str_t                          redis_host;   /* NUL-terminated */
-    ngx_uint_t                         redis_port;
-    ngx_flag_t                         redis_unix;
-    ngx_msec_t                         redis_timeout;
-    ngx_str_t                          redis_prefix;
-    ngx_shm_zone_t                    *shm_zone;
-    ngx_http_zkcredit_counters_t      *counters;
-    ngx_uint_t                         enabled;      /* some location gates */
-} ngx_http_zkcredit_main_conf_t;
-
-
 /*
  * A refund signing key, expanded once at configuration time so that a
- * voucher costs one signature; the secret never leaves this object.
+ * voucher costs one signature; the secret never leaves this object, whose
+ * memory is locked and kept out of core dumps.
  */
 typedef struct ngx_http_zkcredit_signer_s {
     explicit ngx_http_zkcredit_signer_s(const libverify::EddsaPrivateKey &secret)
@@ -114,22 +121,71 @@ typedef struct ngx_http_zkcredit_signer_s {
 } ngx_http_zkcredit_signer_t;
 
 
+/*
+ * One deployment: everything a credential's proof and its tickets depend
+ * on. Every location that names a scope shares one of these; nginx -t
+ * refuses two locations that would give one scope two meanings.
+ */
+typedef struct {
+    ngx_str_t                          scope_text;
+    uint64_t                           c_max;
+    libverify::Deployment              verify;
+    u_char                             vk_digest[32];
+    ngx_http_zkcredit_signer_t        *signer;
+    ngx_array_t                       *keys;           /* of libverify::Fr */
+    time_t                             root_window;
+    time_t                             settle_timeout;
+    ngx_str_t                          leaves_url;
+    ngx_str_t                          refunds_url;
+    ngx_str_t                          header_name;
+    ngx_str_t                          refund_header;
+    u_char                            *file;
+    ngx_uint_t                         line;
+} ngx_http_zkcredit_deployment_t;
+
+
+typedef struct {
+    ngx_str_t                          redis_addr;
+    ngx_str_t                          redis_host;   /* NUL-terminated */
+    ngx_uint_t                         redis_port;
+    ngx_flag_t                         redis_unix;
+    ngx_msec_t                         redis_timeout;
+    ngx_str_t                          redis_prefix;
+    ngx_str_t                          redis_user;
+    ngx_str_t                          redis_password;
+    ngx_int_t                          redis_database;
+    ngx_uint_t                         verify_limit;
+    ngx_uint_t                         verify_queue;
+    ngx_shm_zone_t                    *shm_zone;
+    ngx_http_zkcredit_counters_t      *counters;
+    ngx_array_t                        deployments;  /* of pointers */
+    ngx_str_t                          discovery_url;
+    ngx_uint_t                         enabled;      /* some location gates */
+} ngx_http_zkcredit_main_conf_t;
+
+
 typedef struct {
     ngx_uint_t                         mode;
     ngx_str_t                          scope_text;
     uint64_t                           c_max;
-    libverify::Deployment             *deployment;
     libverify::VerifyingKey           *vk;
+    u_char                             vk_digest[32];
     ngx_http_zkcredit_signer_t        *signer;
-    ngx_array_t                       *accepted_keys;  /* of libverify::Fr */
+    ngx_array_t                       *accept_keys;    /* of libverify::Fr */
     ngx_http_complex_value_t          *charge;
     ngx_str_t                          header_name;
     ngx_str_t                          refund_header;
     ngx_str_t                          policy_header;
     ngx_str_t                          realm;
+    ngx_str_t                          leaves_url;
+    ngx_str_t                          refunds_url;
     time_t                             root_window;
+    time_t                             settle_timeout;
     ngx_uint_t                         log_level;
     ngx_thread_pool_t                 *thread_pool;
+    u_char                            *mode_file;
+    ngx_uint_t                         mode_line;
+    ngx_http_zkcredit_deployment_t    *deployment;
 } ngx_http_zkcredit_loc_conf_t;
 
 
@@ -139,13 +195,14 @@ typedef void (*ngx_http_zkcredit_redis_handler_pt)(void *data,
     redisReply *reply);
 
 
-#define NGX_HTTP_ZKCREDIT_CMD_MAX_ARGS  19
+#define NGX_HTTP_ZKCREDIT_CMD_MAX_ARGS  24
 
 /*
  * One Redis command being built. Copied arguments live in the request
- * pool; hiredis formats the command when it is sent, so the others need
- * only last until then. A failed allocation or too many arguments marks
- * the command failed, and a failed command is never sent.
+ * pool; hiredis formats the command into its output buffer when it is
+ * queued, so the others need only last until then. A failed allocation or
+ * too many arguments marks the command failed, and a failed command is
+ * never sent.
  */
 typedef struct {
     ngx_pool_t                        *pool;
@@ -160,7 +217,7 @@ typedef struct {
 /* the verification work handed to a thread; it touches no nginx state */
 typedef struct {
     const libverify::Deployment       *deployment;
-    ngx_array_t                       *accepted_keys;
+    ngx_array_t                       *keys;
     ngx_str_t                          credential_text;
     ngx_str_t                          method;
     ngx_str_t                          target;
@@ -175,29 +232,45 @@ typedef struct {
 } ngx_http_zkcredit_job_t;
 
 
+/*
+ * The gate's states. Only the phase handler moves a request on from one to
+ * the next or answers it; the asynchronous steps (body read, thread, Redis)
+ * record what they found and run the phases again.
+ */
 typedef enum {
     NGX_HTTP_ZKCREDIT_STATE_START = 0,
-    NGX_HTTP_ZKCREDIT_STATE_BODY,
-    NGX_HTTP_ZKCREDIT_STATE_VERIFY,
-    NGX_HTTP_ZKCREDIT_STATE_SPEND,
-    NGX_HTTP_ZKCREDIT_STATE_DONE
+    NGX_HTTP_ZKCREDIT_STATE_BODY,        /* waiting for the request body */
+    NGX_HTTP_ZKCREDIT_STATE_VERIFY,      /* body read: ready to verify */
+    NGX_HTTP_ZKCREDIT_STATE_QUEUED,      /* waiting for a verification slot */
+    NGX_HTTP_ZKCREDIT_STATE_VERIFYING,   /* a thread checks the proof */
+    NGX_HTTP_ZKCREDIT_STATE_VERIFIED,    /* proof good: ready to spend */
+    NGX_HTTP_ZKCREDIT_STATE_SPEND,       /* Redis spends the ticket */
+    NGX_HTTP_ZKCREDIT_STATE_DONE,        /* outcome known */
+    NGX_HTTP_ZKCREDIT_STATE_PASS         /* nginx answers without the gate */
 } ngx_http_zkcredit_state_e;
 
 
 typedef struct {
     ngx_http_request_t                *request;
+    ngx_http_zkcredit_deployment_t    *deployment;
+    ngx_http_zkcredit_loc_conf_t      *conf;         /* the gating location */
     ngx_http_zkcredit_state_e          state;
     ngx_http_zkcredit_outcome_e        outcome;
-    ngx_int_t                          rc;
     ngx_event_t                        wake;
     ngx_event_t                        guard;
+    ngx_queue_t                        waiting;      /* for a thread slot */
     ngx_http_zkcredit_redis_op_t      *op;
     ngx_http_zkcredit_job_t           *job;
+    ngx_msec_t                         spend_sent;
+    ngx_str_t                          voucher;      /* for a 409 */
     u_char                             nullifier_hex[NGX_HTTP_ZKCREDIT_HEX_LEN];
+    u_char                             attempt_hex[NGX_HTTP_ZKCREDIT_ATTEMPT_HEX_LEN];
     unsigned                           counted:1;
-    unsigned                           spent:1;
-    unsigned                           refunded:1;
+    unsigned                           spent:1;       /* this request spent it */
+    unsigned                           refunded:1;    /* its voucher is issued */
+    unsigned                           gone:1;        /* request terminated */
     unsigned                           shadow_pass:1;
+    unsigned                           in_thread:1;
 } ngx_http_zkcredit_ctx_t;
 
 
@@ -215,20 +288,36 @@ ngx_int_t ngx_http_zkcredit_unhex(const u_char *text, size_t len, u_char *out,
     size_t n);
 ngx_table_elt_t *ngx_http_zkcredit_find_header(ngx_list_t *headers,
     ngx_str_t *name, ngx_uint_t *count);
+ngx_uint_t ngx_http_zkcredit_hide_headers(ngx_list_t *headers,
+    ngx_str_t *name);
+ngx_table_elt_t *ngx_http_zkcredit_push_header(ngx_http_request_t *r,
+    ngx_str_t *key, ngx_str_t *value);
+ngx_int_t ngx_http_zkcredit_send_body(ngx_http_request_t *r,
+    ngx_uint_t status, const char *content_type, u_char *start, u_char *end);
+ngx_uint_t ngx_http_zkcredit_plain_text(ngx_str_t *value, u_char lowest);
 void ngx_http_zkcredit_resume(ngx_http_request_t *r);
 void ngx_http_zkcredit_cancel(ngx_http_zkcredit_redis_op_t **op,
     ngx_event_t *wake);
-void ngx_http_zkcredit_redis_write(ngx_http_zkcredit_cmd_t *cmd,
-    const char *what);
 
 /* ngx_http_zkcredit_handler.cpp */
-ngx_int_t ngx_http_zkcredit_access_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_zkcredit_gate_handler(ngx_http_request_t *r);
+ngx_http_zkcredit_ctx_t *ngx_http_zkcredit_get_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_zkcredit_send_problem(ngx_http_request_t *r,
-    ngx_http_zkcredit_loc_conf_t *lcf, ngx_http_zkcredit_problem_e problem);
+    ngx_http_zkcredit_loc_conf_t *lcf, ngx_http_zkcredit_problem_e problem,
+    ngx_str_t *voucher);
 
 /* ngx_http_zkcredit_filter.cpp */
 ngx_int_t ngx_http_zkcredit_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_zkcredit_refunds_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_zkcredit_sign_voucher(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx, uint64_t charge, ngx_str_t *voucher);
+void ngx_http_zkcredit_refund_unserved(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx);
+void ngx_http_zkcredit_cmd_refund_script(ngx_http_zkcredit_cmd_t *cmd,
+    ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *voucher);
+
+/* ngx_http_zkcredit_discovery.cpp */
+ngx_int_t ngx_http_zkcredit_discovery_handler(ngx_http_request_t *r);
 
 /* ngx_http_zkcredit_metrics.cpp */
 ngx_int_t ngx_http_zkcredit_metrics_handler(ngx_http_request_t *r);
@@ -239,9 +328,11 @@ ngx_int_t ngx_http_zkcredit_status_variable(ngx_http_request_t *r,
 ngx_int_t ngx_http_zkcredit_redis_init_process(ngx_cycle_t *cycle,
     ngx_http_zkcredit_main_conf_t *zmcf);
 void ngx_http_zkcredit_redis_exit_process(void);
-ngx_http_zkcredit_redis_op_t *ngx_http_zkcredit_redis_send(ngx_log_t *log,
+ngx_http_zkcredit_redis_op_t *ngx_http_zkcredit_redis_send(
     ngx_http_zkcredit_redis_handler_pt handler, void *data,
     ngx_http_zkcredit_cmd_t *cmd);
+void ngx_http_zkcredit_redis_write(ngx_http_zkcredit_cmd_t *cmd,
+    const char *what);
 void ngx_http_zkcredit_cmd_init(ngx_http_zkcredit_cmd_t *cmd,
     ngx_http_request_t *r, const char *name);
 void ngx_http_zkcredit_cmd_arg(ngx_http_zkcredit_cmd_t *cmd, const void *data,
@@ -254,6 +345,9 @@ void ngx_http_zkcredit_cmd_field(ngx_http_zkcredit_cmd_t *cmd,
     const libverify::Fr &value);
 void ngx_http_zkcredit_cmd_time(ngx_http_zkcredit_cmd_t *cmd, time_t value);
 void ngx_http_zkcredit_redis_detach(ngx_http_zkcredit_redis_op_t *op);
+extern redisReply  ngx_http_zkcredit_redis_unsent;
+ngx_int_t ngx_http_zkcredit_reply_tagged(redisReply *reply, u_char *tag,
+    size_t len);
 
 
 #endif /* NGX_HTTP_ZKCREDIT_MODULE_H */

@@ -689,9 +689,18 @@ int cmd_request(const Options& options) {
         ticket.status = TicketStatus::spent;
         outcome = ExitCode::ticket_spent;
         message = "the gateway reports ticket " + std::to_string(index) + " spent";
-    } else if (response.status == 503 && problem == "store-unavailable") {
-        outcome = ExitCode::unavailable;  // the ticket's fate stays unknown
-        message = "the gateway's store is unavailable; try again later";
+        // a ticket spent without being served comes back with its refund
+        const auto vouchers = response.header_values(kRefundHeader);
+        std::string error;
+        if (vouchers.size() == 1 && !store_voucher(state, ticket, vouchers[0], error)) {
+            message += "; " + error;
+        }
+    } else if (response.status == 503 && !problem.empty()) {
+        // store-unavailable, overloaded or outcome-unknown: the ticket is never
+        // proved again; a refund the gateway issues for it is fetched later
+        outcome = ExitCode::unavailable;
+        message = "the gateway could not settle the request (" + problem +
+                  "); zkcredit refund --fetch recovers a refund later";
     } else {
         ticket.status = TicketStatus::served;
         const auto vouchers = response.header_values(kRefundHeader);

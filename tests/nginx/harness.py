@@ -232,25 +232,35 @@ class Redis:
         self.prefix = make_prefix("redis")
         self.port = free_port()
         self.proc = None
+        # more redis-server options, such as ACL users
+        self.extra_args = []
 
     def start(self):
         self.proc = subprocess.Popen(
             [REDIS_BINARY, "--bind", "127.0.0.1", "--port", str(self.port),
              "--save", "", "--appendonly", "no", "--dir", self.prefix,
-             "--logfile", os.path.join(self.prefix, "redis.log")],
+             "--logfile", os.path.join(self.prefix, "redis.log"), *self.extra_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, self.proc)
         return self
 
     def command(self, *args):
         """One command over RESP; returns the decoded reply."""
+        return self.command_as([], *args)
+
+    def command_as(self, setup, *args):
+        """One command after the setup commands (AUTH, SELECT) on the same
+        connection; returns the decoded reply of the last."""
         with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
-            parts = [f"*{len(args)}\r\n".encode()]
-            for a in args:
-                data = a if isinstance(a, bytes) else str(a).encode()
-                parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-            s.sendall(b"".join(parts))
-            return _read_reply(s.makefile("rb"))
+            stream = s.makefile("rb")
+            for command in [*setup, args]:
+                parts = [f"*{len(command)}\r\n".encode()]
+                for a in command:
+                    data = a if isinstance(a, bytes) else str(a).encode()
+                    parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+                s.sendall(b"".join(parts))
+                reply = _read_reply(stream)
+            return reply
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:

@@ -28,6 +28,8 @@ GATED = """
         }
         location /renamed/ {
             zkcredit on;
+            # another header name is another deployment: its own scope
+            zkcredit_scope 8;
             zkcredit_header X-Credit;
             zkcredit_realm "api.example";
             alias %%PREFIX%%/html/;
@@ -61,7 +63,8 @@ class ChallengeTest(unittest.TestCase):
         self.assertEqual(problem["title"], "Payment Required")
         self.assertEqual(problem["header"], "ZKCredit-Credential")
         self.assertEqual(problem["scope"], "7")
-        self.assertEqual(problem["c_max"], 1000)
+        # numbers are strings, so that no client loses digits
+        self.assertEqual(problem["c_max"], "1000")
         return problem
 
     def test_missing_credential_gets_challenge_and_problem(self):
@@ -108,7 +111,7 @@ class ChallengeTest(unittest.TestCase):
         resp = self.nginx.request("GET", "/renamed/index.html")
         self.assertEqual(resp.status, 402)
         self.assertRegex(resp.header("WWW-Authenticate"),
-                         '^ZKCredit realm="api.example", scope="7", c_max="1000", key=')
+                         '^ZKCredit realm="api.example", scope="8", c_max="1000", key=')
         self.assertEqual(json.loads(resp.body)["header"], "X-Credit")
         resp = self.nginx.request("GET", "/renamed/index.html",
                                   headers={"X-Credit": "AAAA"})

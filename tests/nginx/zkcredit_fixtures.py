@@ -3,12 +3,15 @@ reference implementation and snarkjs, an example upstream, a fake Redis for
 faults a real one cannot produce, and the gateway's configuration."""
 
 import base64
+import hashlib
 import json
 import os
 import socket
 import socketserver
 import subprocess
+import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import harness
@@ -24,6 +27,12 @@ SIGNING_KEY_HEX = "07" * 32
 OTHER_SIGNING_KEY_HEX = "09" * 32
 
 
+# Proofs take seconds each; the suite runs twice (plain and sanitizer
+# builds) with the same keys, so a batch is proved once and kept here.
+CREDENTIAL_CACHE = os.environ.get("ZKC_CREDENTIAL_CACHE",
+                                  os.path.join(tempfile.gettempdir(), "zkcredit-credentials"))
+
+
 def node_tool(script, spec):
     done = subprocess.run(["node", os.path.join(REPO_ROOT, "tests", "reference", script)],
                           input=json.dumps(spec), capture_output=True, text=True,
@@ -33,13 +42,39 @@ def node_tool(script, spec):
     return json.loads(done.stdout)
 
 
-def make_credentials(users, requests, scope=SCOPE, c_max=C_MAX, signing_key_hex=SIGNING_KEY_HEX):
-    """Proves one credential per request; see tests/reference/make_credentials.mjs."""
-    return node_tool("make_credentials.mjs", {
+def make_credentials(users, requests, scope=SCOPE, c_max=C_MAX, signing_key_hex=SIGNING_KEY_HEX,
+                     cache=True):
+    """Proves one credential per request; see tests/reference/make_credentials.mjs.
+    A batch spends distinct tickets, so a cached copy is as good as a new one
+    for a test with its own Redis; cache=False for tests that chain vouchers."""
+    spec = {
         "wasm": CIRCUIT_WASM, "zkey": CIRCUIT_ZKEY, "depth": 20,
         "scope": scope, "c_max": str(c_max), "signing_key_hex": signing_key_hex,
         "users": users, "requests": requests,
-    })
+    }
+    if not cache:
+        return node_tool("make_credentials.mjs", spec)
+    stat = os.stat(CIRCUIT_ZKEY)
+    tag = hashlib.sha256(json.dumps([spec, stat.st_size, stat.st_mtime_ns],
+                                    sort_keys=True).encode()).hexdigest()[:24]
+    path = os.path.join(CREDENTIAL_CACHE, f"{tag}.json")
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        pass
+    made = node_tool("make_credentials.mjs", spec)
+    os.makedirs(CREDENTIAL_CACHE, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=CREDENTIAL_CACHE, delete=False) as f:
+        json.dump(made, f)
+    os.replace(f.name, path)
+    return made
+
+
+def voucher_amount(voucher_b64):
+    """The refund a voucher carries (docs/protocol.md §9), unchecked."""
+    raw = base64.urlsafe_b64decode(voucher_b64 + "=" * (-len(voucher_b64) % 4))
+    return int.from_bytes(raw[1:9], "big")
 
 
 def check_refunds(key_packed_hex, checks, scope=SCOPE):
@@ -64,18 +99,38 @@ class UpstreamHandler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def answer(self):
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                chunk = self.rfile.read(size + 2)[:size]
+                if size == 0:
+                    return body
+                body += chunk
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    def answer(self):
+        body = self.read_body()
         self.server.seen.append((self.command, self.path, body))
-        status, headers = 200, {"X-Cost": "250"}
-        if self.path.startswith("/v1/policy"):
-            headers = {"X-Cost": "10", "ZKCredit-Policy": "violation: test content"}
+        status, headers = 200, [("X-Cost", "250")]
+        if self.path.startswith("/v1/policy-twice"):
+            headers = [("X-Cost", "10"), ("ZKCredit-Policy", "violation: first"),
+                       ("ZKCredit-Policy", "violation: second")]
+        elif self.path.startswith("/v1/policy"):
+            headers = [("X-Cost", "10"), ("ZKCredit-Policy", "violation: test content")]
         elif self.path.startswith("/v1/fail"):
-            status, headers = 500, {}
+            status, headers = 500, []
+        elif self.path.startswith("/v1/forge"):
+            headers = [("X-Cost", "250"), ("ZKCredit-Refund", "forged-by-the-upstream")]
+        elif self.path.startswith("/v1/accel"):
+            headers = [("X-Accel-Redirect", "/internal/done")]
+        elif self.path.startswith("/v1/slow"):
+            time.sleep(3)
         payload = json.dumps({"path": self.path, "body_bytes": len(body)}).encode()
         self.send_response(status)
-        for name, value in headers.items():
+        for name, value in headers:
             self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -104,7 +159,8 @@ class Upstream:
 
 class FakeRedis:
     """A RESP endpoint that misbehaves: 'silent' never answers, 'garbage'
-    answers bytes that are not RESP, 'error' answers -ERR, 'close' hangs up."""
+    answers bytes that are not RESP, 'error' answers -ERR, 'close' hangs up,
+    'unsolicited' answers each command, then sends one reply more."""
 
     def __init__(self, mode):
         fake = self
@@ -126,6 +182,8 @@ class FakeRedis:
                         self.request.sendall(b"?not resp at all\r\n")
                     elif fake.mode == "error":
                         self.request.sendall(b"-ERR injected failure\r\n")
+                    elif fake.mode == "unsolicited":
+                        self.request.sendall(b"$-1\r\n+OK\r\n")
 
         self.mode = mode
         self.commands = 0
@@ -143,8 +201,78 @@ class FakeRedis:
         self.server.server_close()
 
 
-def write_signing_key(prefix, hex_key=SIGNING_KEY_HEX, mode=0o600):
-    path = os.path.join(prefix, "refund.key")
+class LateRedis:
+    """A TCP relay in front of a real redis-server whose replies can be held
+    back: the server runs each command at once, its answer arrives late.
+    hold(seconds) delays the next chunk of replies on every connection."""
+
+    def __init__(self, redis_port):
+        relay = self
+        self.redis_port = redis_port
+        self.holds = []
+        self.lock = threading.Lock()
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                upstream = socket.create_connection(("127.0.0.1", relay.redis_port))
+                client = self.request
+
+                def replies():
+                    try:
+                        while True:
+                            data = upstream.recv(65536)
+                            if not data:
+                                break
+                            with relay.lock:
+                                hold = relay.holds.pop(0) if relay.holds else 0
+                            if hold:
+                                time.sleep(hold)
+                            client.sendall(data)
+                    except OSError:
+                        pass
+                    finally:
+                        client.close()
+
+                back = threading.Thread(target=replies, daemon=True)
+                back.start()
+                try:
+                    while True:
+                        data = client.recv(65536)
+                        if not data:
+                            break
+                        upstream.sendall(data)
+                except OSError:
+                    pass
+                finally:
+                    upstream.close()
+                    back.join(timeout=30)
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def hold(self, seconds):
+        with self.lock:
+            self.holds.append(seconds)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def credential_nullifier(header_value):
+    """The nullifier of a credential header value (docs/protocol.md §6), hex."""
+    raw = base64.urlsafe_b64decode(header_value + "=" * (-len(header_value) % 4))
+    return raw[65:97].hex()
+
+
+def write_signing_key(prefix, hex_key=SIGNING_KEY_HEX, mode=0o600, name="refund.key"):
+    path = os.path.join(prefix, name)
     with open(path, "w") as f:
         f.write(hex_key + "\n")
     os.chmod(path, mode)
