@@ -27,7 +27,8 @@ typedef struct {
  *   - a record with another binding is another request's: untouched {0};
  *   - a record with a voucher keeps it, which is returned {1, v};
  *   - a record this attempt made, or one nobody answered within the
- *     settle timeout, gets the voucher {1, v};
+ *     settle timeout (and no stream is answering: mark "s"), gets the
+ *     voucher {1, v};
  *   - a record another attempt made that may still answer: untouched {2};
  *   - no record: the spend never ran, and now never will (this record
  *     comes first); the ticket is recorded spent and refunded {1, v},
@@ -35,12 +36,12 @@ typedef struct {
  */
 static ngx_str_t  ngx_http_zkcredit_refund_script = ngx_string(
     "local now = tonumber(redis.call('TIME')[1])\n"
-    "local seen = redis.call('HMGET', KEYS[1], 'x', 'a', 'v', 't')\n"
+    "local seen = redis.call('HMGET', KEYS[1], 'x', 'a', 'v', 't', 's')\n"
     "if seen[1] then\n"
     "  if seen[1] ~= ARGV[1] then return {0, ARGV[8]} end\n"
     "  if seen[3] then return {1, seen[3], ARGV[8]} end\n"
-    "  if seen[2] == ARGV[3]\n"
-    "     or now - (tonumber(seen[4]) or 0) >= tonumber(ARGV[7]) then\n"
+    "  if seen[2] == ARGV[3] or (not seen[5]\n"
+    "     and now - (tonumber(seen[4]) or 0) >= tonumber(ARGV[7])) then\n"
     "    redis.call('HSET', KEYS[1], 'v', ARGV[4])\n"
     "    return {1, ARGV[4], ARGV[8]}\n"
     "  end\n"
@@ -57,12 +58,12 @@ static ngx_str_t  ngx_http_zkcredit_refund_script = ngx_string(
 
 
 static ngx_int_t ngx_http_zkcredit_header_filter(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_zkcredit_free_of_charge(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx);
 static uint64_t ngx_http_zkcredit_charge(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx);
 static void ngx_http_zkcredit_store_voucher(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *voucher);
-static void ngx_http_zkcredit_record_policy(ngx_http_request_t *r,
-    ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *reason);
 static void ngx_http_zkcredit_lookup_reply(void *data, redisReply *reply);
 static void ngx_http_zkcredit_lookup_wake(ngx_event_t *ev);
 static void ngx_http_zkcredit_lookup_cleanup(void *data);
@@ -77,7 +78,7 @@ ngx_http_zkcredit_filter_init(ngx_conf_t *cf)
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_zkcredit_header_filter;
 
-    return NGX_OK;
+    return ngx_http_zkcredit_meter_init(cf);
 }
 
 
@@ -85,12 +86,12 @@ static ngx_int_t
 ngx_http_zkcredit_header_filter(ngx_http_request_t *r)
 {
     uint64_t                       charge;
+    ngx_int_t                      rc;
     ngx_uint_t                     count;
     ngx_str_t                      voucher, reason;
     ngx_table_elt_t               *policy;
     ngx_http_zkcredit_ctx_t       *ctx;
     ngx_http_zkcredit_loc_conf_t  *lcf;
-    ngx_http_zkcredit_counters_t  *counters;
 
     if (r != r->main) {
         return ngx_http_next_header_filter(r);
@@ -98,11 +99,12 @@ ngx_http_zkcredit_header_filter(ngx_http_request_t *r)
 
     ctx = ngx_http_zkcredit_get_ctx(r);
 
-    if (ctx == NULL || !ctx->spent || ctx->refunded) {
+    if (ctx == NULL || !ctx->spent || ctx->refunded
+        || ctx->body != NGX_HTTP_ZKCREDIT_BODY_PASS)
+    {
         return ngx_http_next_header_filter(r);
     }
 
-    ctx->refunded = 1;
     lcf = ctx->conf;
 
     /* the module owns these headers: an upstream's copies never pass */
@@ -114,71 +116,92 @@ ngx_http_zkcredit_header_filter(ngx_http_request_t *r)
 
     if (policy != NULL) {
         /* the provider keeps all of C_max and says why, to the audit stream */
-        charge = ctx->deployment->c_max;
         reason = policy->value;
         (void) ngx_http_zkcredit_hide_headers(&r->headers_out.headers,
                                               &lcf->policy_header);
         ngx_http_zkcredit_record_policy(r, ctx, &reason);
+        ngx_http_zkcredit_settle(r, ctx, ctx->deployment->c_max, 1, &voucher);
 
     } else {
-        charge = ngx_http_zkcredit_charge(r, ctx);
+        ctx->free_of_charge = ngx_http_zkcredit_free_of_charge(r, ctx);
+
+        if (lcf->meter == NGX_HTTP_ZKCREDIT_METER_OPENAI
+            && !ctx->free_of_charge)
+        {
+            rc = ngx_http_zkcredit_meter_header(r, ctx);
+
+            if (rc == NGX_DONE) {
+                /* the header waits for the body's usage */
+                return NGX_OK;
+            }
+
+            if (rc == NGX_OK) {
+                /* a stream: the voucher goes in-band, at its end */
+                return ngx_http_next_header_filter(r);
+            }
+        }
+
+        charge = ctx->free_of_charge ? 0 : ngx_http_zkcredit_charge(r, ctx);
+        ngx_http_zkcredit_settle(r, ctx, charge, 0, &voucher);
     }
 
-    if (ngx_http_zkcredit_sign_voucher(r, ctx, charge, &voucher) != NGX_OK
+    if (voucher.len == 0
         || ngx_http_zkcredit_push_header(r, &ctx->deployment->refund_header,
                                          &voucher)
            == NULL)
     {
-        ctx->refunded = 0;
         return NGX_ERROR;
-    }
-
-    ngx_http_zkcredit_store_voucher(r, ctx, &voucher);
-
-    counters = ngx_http_zkcredit_counters(r);
-    if (counters != NULL) {
-        (void) ngx_atomic_fetch_add(&counters->refunds, 1);
-        (void) ngx_atomic_fetch_add(&counters->credits_charged,
-                                    static_cast<ngx_atomic_int_t>(charge));
-        if (policy != NULL) {
-            (void) ngx_atomic_fetch_add(&counters->policy_refusals, 1);
-        }
     }
 
     return ngx_http_next_header_filter(r);
 }
 
 
+/* the header of an answer that the body filter held back */
+ngx_int_t
+ngx_http_zkcredit_send_held_header(ngx_http_request_t *r)
+{
+    return ngx_http_next_header_filter(r);
+}
+
+
 /*
- * What a served request costs, at most C_max:
- *   - nothing when nginx itself could not serve it (an error of its own,
- *     such as 502 or 504 without an upstream answer), or when the answer
- *     starts later than the settle timeout after the spend, by which time
- *     a resent credential may already have been refunded in full;
- *   - otherwise the configured charge (a number, or a variable such as the
- *     cost the upstream reports). An unusable value charges C_max: the
- *     user was promised no more, the provider loses nothing.
+ * Nothing is charged when nginx itself could not serve the request (an
+ * error of its own, such as 502 or 504 without an upstream answer), or when
+ * the answer starts later than the settle timeout after the spend, by which
+ * time a resent credential may already have been refunded in full.
+ */
+static ngx_uint_t
+ngx_http_zkcredit_free_of_charge(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx)
+{
+    if (r->headers_out.status >= NGX_HTTP_INTERNAL_SERVER_ERROR
+        && (r->upstream == NULL || r->upstream->headers_in.status_n == 0))
+    {
+        return 1;
+    }
+
+    return ngx_current_msec - ctx->spend_sent
+           >= static_cast<ngx_msec_t>(ctx->deployment->settle_timeout) * 1000;
+}
+
+
+/*
+ * The configured charge of a served request, at most C_max: the JSON-RPC
+ * methods' prices, or zkcredit_charge (a number, or a variable such as the
+ * cost the upstream reports). An unusable value charges C_max: the user was
+ * promised no more, the provider loses nothing.
  */
 static uint64_t
 ngx_http_zkcredit_charge(ngx_http_request_t *r, ngx_http_zkcredit_ctx_t *ctx)
 {
-    uint64_t                         charge, c_max;
-    ngx_str_t                        value;
-    ngx_http_zkcredit_deployment_t  *dep;
+    uint64_t   charge, c_max;
+    ngx_str_t  value;
 
-    dep = ctx->deployment;
-    c_max = dep->c_max;
+    c_max = ctx->deployment->c_max;
 
-    if (r->headers_out.status >= NGX_HTTP_INTERNAL_SERVER_ERROR
-        && (r->upstream == NULL || r->upstream->headers_in.status_n == 0))
-    {
-        return 0;
-    }
-
-    if (ngx_current_msec - ctx->spend_sent
-        >= static_cast<ngx_msec_t>(dep->settle_timeout) * 1000)
-    {
-        return 0;
+    if (ctx->conf->meter == NGX_HTTP_ZKCREDIT_METER_JSONRPC) {
+        return ngx_min(ctx->job->rpc_charge, c_max);
     }
 
     if (ctx->conf->charge == NULL) {
@@ -197,6 +220,59 @@ ngx_http_zkcredit_charge(ngx_http_request_t *r, ngx_http_zkcredit_ctx_t *ctx)
     }
 
     return ngx_min(charge, c_max);
+}
+
+
+/*
+ * Issues this request's voucher for a charge: signed, kept in Redis under
+ * the nullifier until the store has it, counted. On failure the voucher is
+ * empty.
+ */
+void
+ngx_http_zkcredit_settle(ngx_http_request_t *r, ngx_http_zkcredit_ctx_t *ctx,
+    uint64_t charge, ngx_uint_t policy, ngx_str_t *voucher)
+{
+    ngx_http_zkcredit_counters_t  *counters;
+
+    ctx->refunded = 1;
+    voucher->len = 0;
+
+    if (ngx_http_zkcredit_sign_voucher(r, ctx, charge, voucher) != NGX_OK) {
+        voucher->len = 0;
+        return;
+    }
+
+    ngx_http_zkcredit_store_voucher(r, ctx, voucher);
+
+    counters = ngx_http_zkcredit_counters(r);
+    if (counters != NULL) {
+        (void) ngx_atomic_fetch_add(&counters->refunds, 1);
+        (void) ngx_atomic_fetch_add(&counters->credits_charged,
+                                    static_cast<ngx_atomic_int_t>(charge));
+        if (policy) {
+            (void) ngx_atomic_fetch_add(&counters->policy_refusals, 1);
+        }
+    }
+}
+
+
+/*
+ * A response whose voucher comes at its end (a stream) has started: the
+ * record says so, so that no stale refund is issued while it lasts.
+ */
+void
+ngx_http_zkcredit_mark_serving(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx)
+{
+    ngx_http_zkcredit_cmd_t  cmd;
+
+    ngx_http_zkcredit_cmd_init(&cmd, r, "HSET");
+    ngx_http_zkcredit_cmd_key(&cmd, "n:", ctx->nullifier_hex,
+                              NGX_HTTP_ZKCREDIT_HEX_LEN);
+    ngx_http_zkcredit_cmd_literal(&cmd, "s");
+    ngx_http_zkcredit_cmd_literal(&cmd, "1");
+
+    ngx_http_zkcredit_redis_write(&cmd, "serving mark");
 }
 
 
@@ -307,7 +383,7 @@ ngx_http_zkcredit_store_voucher(ngx_http_request_t *r,
  * A policy refusal: nullifier, a digest of the upstream's reason (the
  * reason itself may carry request content) and the time to the minute.
  */
-static void
+void
 ngx_http_zkcredit_record_policy(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *reason)
 {

@@ -32,6 +32,7 @@
 #include "ngx_http_zkcredit_elapsed.h"
 
 #include <sodium.h>
+#include <string>
 #include <time.h>
 #include <type_traits>
 
@@ -64,6 +65,11 @@ static ngx_http_zkcredit_problem_t  ngx_http_zkcredit_problems[] = {
       ngx_string("The credential's ticket is not spent, and its deposit "
                  "tree root is not accepted; prove it again against a "
                  "current root.") },
+    { NGX_HTTP_BAD_REQUEST,
+      ngx_string("urn:zkcredit:problem:rpc-invalid"),
+      ngx_string("Bad Request"), ngx_string("no"),
+      ngx_string("The body is not a JSON-RPC request or batch; this request "
+                 "spent nothing.") },
     { NGX_HTTP_CONFLICT,
       ngx_string("urn:zkcredit:problem:ticket-spent"),
       ngx_string("Conflict"), ngx_string("yes"),
@@ -108,6 +114,7 @@ static const char  *ngx_http_zkcredit_outcome_reasons[] = {
     "replayed ticket",
     "double-spent ticket",
     "client gone before the spend",
+    "not a JSON-RPC request",
     "verification queue full",
     "store unavailable",
     "store did not answer the spend",
@@ -124,14 +131,15 @@ static const char  *ngx_http_zkcredit_outcome_reasons[] = {
  * spent whatever its root, so a 402 always means "not spent".
  * Returns {0, tag} for a root not accepted, {1, tag} when the nullifier was
  * new and is now stored, {2, x, y, voucher or "", age in seconds, tag}
- * with what was stored before.
+ * with what was stored before; a request still answering (a stream, whose
+ * voucher comes at its end) has marked the record "s", and its age is 0.
  */
 static ngx_str_t  ngx_http_zkcredit_spend_script = ngx_string(
     "local now = tonumber(redis.call('TIME')[1])\n"
-    "local seen = redis.call('HMGET', KEYS[1], 'x', 'y', 'v', 't')\n"
+    "local seen = redis.call('HMGET', KEYS[1], 'x', 'y', 'v', 't', 's')\n"
     "if seen[1] then\n"
-    "  return {2, seen[1], seen[2], seen[3] or '',\n"
-    "          tostring(now - (tonumber(seen[4]) or 0)), ARGV[6]}\n"
+    "  local age = seen[5] and 0 or now - (tonumber(seen[4]) or 0)\n"
+    "  return {2, seen[1], seen[2], seen[3] or '', tostring(age), ARGV[6]}\n"
     "end\n"
     "local score = redis.call('ZSCORE', KEYS[2], ARGV[1])\n"
     "if not score then return {0, ARGV[6]} end\n"
@@ -317,6 +325,7 @@ ngx_http_zkcredit_gate_handler(ngx_http_request_t *r)
     job->keys = lcf->deployment->keys;
     job->credential_text = h->value;
     ngx_http_zkcredit_trim_ows(&job->credential_text);
+    job->rpc = (lcf->meter == NGX_HTTP_ZKCREDIT_METER_JSONRPC) ? lcf : NULL;
     job->method = r->method_name;
     job->target = r->unparsed_uri;
     ctx->job = job;
@@ -525,6 +534,33 @@ ngx_http_zkcredit_guard_expired(ngx_event_t *ev)
 }
 
 
+/* a JSON-RPC body larger than this is not priced: it is malformed */
+#define NGX_HTTP_ZKCREDIT_RPC_BODY_MAX  (1024 * 1024)
+
+
+/* keeps the body a JSON-RPC location prices; std::bad_alloc is caught */
+static void
+ngx_http_zkcredit_rpc_collect(ngx_http_zkcredit_job_t *job, std::string &body,
+    const u_char *data, size_t len)
+{
+    if (job->rpc == NULL || job->rpc_malformed) {
+        return;
+    }
+
+    if (body.size() + len > NGX_HTTP_ZKCREDIT_RPC_BODY_MAX) {
+        job->rpc_malformed = 1;
+        return;
+    }
+
+    try {
+        body.append(reinterpret_cast<const char *>(data), len);
+
+    } catch (...) {
+        job->rpc_malformed = 1;
+    }
+}
+
+
 /*
  * Runs in a thread-pool thread: pure computation and file reads, no nginx
  * state, no logging.
@@ -542,6 +578,7 @@ ngx_http_zkcredit_verify_thread(void *data, ngx_log_t *log)
     ngx_buf_t                  *b;
     ngx_uint_t                  i;
     ngx_chain_t                *cl;
+    std::string                 rpc_body;
     libverify::Fr              *keys;
     libverify::Status           st;
     libverify::RequestBinder    binder;
@@ -587,6 +624,8 @@ ngx_http_zkcredit_verify_thread(void *data, ngx_log_t *log)
 
         if (ngx_buf_in_memory(b)) {
             binder.update_body(b->pos, static_cast<size_t>(b->last - b->pos));
+            ngx_http_zkcredit_rpc_collect(job, rpc_body, b->pos,
+                                          static_cast<size_t>(b->last - b->pos));
             continue;
         }
 
@@ -606,10 +645,29 @@ ngx_http_zkcredit_verify_thread(void *data, ngx_log_t *log)
             }
 
             binder.update_body(buf, static_cast<size_t>(n));
+            ngx_http_zkcredit_rpc_collect(job, rpc_body, buf,
+                                          static_cast<size_t>(n));
         }
     }
 
     job->x = binder.finish(job->credential.nonce.data());
+
+    if (job->rpc != NULL
+        && (job->rpc_malformed
+            || ngx_http_zkcredit_rpc_charge(job->rpc,
+                   reinterpret_cast<const u_char *>(rpc_body.data()),
+                   rpc_body.size(), &job->rpc_charge)
+               != NGX_OK))
+    {
+        job->rpc_malformed = 1;
+        job->rpc_charge = UINT64_MAX;
+
+        if (job->rpc->rpc_refuse_malformed) {
+            /* refused before the proof is even checked: nothing spent */
+            job->outcome = NGX_HTTP_ZKCREDIT_RPC_MALFORMED;
+            return;
+        }
+    }
 
     st = libverify::credential_verify(*job->deployment, job->credential, job->x);
 
@@ -1081,7 +1139,15 @@ ngx_http_zkcredit_cleanup(void *data)
 
     ngx_http_zkcredit_cancel(&ctx->op, &ctx->wake);
 
-    if (ctx->spent && !ctx->refunded) {
+    if (!ctx->spent || ctx->refunded) {
+        return;
+    }
+
+    if (ctx->body == NGX_HTTP_ZKCREDIT_BODY_STREAM) {
+        /* a stream that started: what it used, or C_max */
+        ngx_http_zkcredit_meter_abandoned(ctx->request, ctx);
+
+    } else {
         ngx_http_zkcredit_refund_unserved(ctx->request, ctx);
     }
 }
@@ -1148,6 +1214,10 @@ ngx_http_zkcredit_decide(ngx_http_request_t *r, ngx_http_zkcredit_ctx_t *ctx)
 
     case NGX_HTTP_ZKCREDIT_UNKNOWN_ROOT:
         problem = NGX_HTTP_ZKCREDIT_PROBLEM_ROOT;
+        break;
+
+    case NGX_HTTP_ZKCREDIT_RPC_MALFORMED:
+        problem = NGX_HTTP_ZKCREDIT_PROBLEM_RPC;
         break;
 
     case NGX_HTTP_ZKCREDIT_REPLAY:

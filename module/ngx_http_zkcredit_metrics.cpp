@@ -17,10 +17,22 @@ static ngx_str_t  ngx_http_zkcredit_outcome_names[] = {
     ngx_string("replay"),
     ngx_string("double_spend"),
     ngx_string("client_gone"),
+    ngx_string("rpc_malformed"),
     ngx_string("overloaded"),
     ngx_string("store_error"),
     ngx_string("outcome_unknown"),
     ngx_string("internal_error")
+};
+
+
+/* indexed by ngx_http_zkcredit_fallback_e */
+static ngx_str_t  ngx_http_zkcredit_fallback_names[] = {
+    ngx_string("no_usage"),
+    ngx_string("unparseable"),
+    ngx_string("too_large"),
+    ngx_string("encoded"),
+    ngx_string("no_price"),
+    ngx_string("abandoned")
 };
 
 
@@ -52,7 +64,8 @@ ngx_http_zkcredit_metrics_handler(ngx_http_request_t *r)
         return NGX_HTTP_NOT_FOUND;
     }
 
-    len = 2048 + (NGX_HTTP_ZKCREDIT_OUTCOMES + NGX_HTTP_ZKCREDIT_VERIFY_BUCKETS)
+    len = 4096 + (NGX_HTTP_ZKCREDIT_OUTCOMES + NGX_HTTP_ZKCREDIT_VERIFY_BUCKETS
+                  + NGX_HTTP_ZKCREDIT_FALLBACKS)
                  * (64 + NGX_ATOMIC_T_LEN);
 
     start = static_cast<u_char *>(ngx_pnalloc(r->pool, len));
@@ -90,12 +103,25 @@ ngx_http_zkcredit_metrics_handler(ngx_http_request_t *r)
             "# HELP zkcredit_credits_charged_total Credit units charged.\n"
             "# TYPE zkcredit_credits_charged_total counter\n"
             "zkcredit_credits_charged_total %uA\n"
+            "# HELP zkcredit_metered_total Answers charged by their usage.\n"
+            "# TYPE zkcredit_metered_total counter\n"
+            "zkcredit_metered_total %uA\n"
+            "# HELP zkcredit_meter_fallbacks_total Metered answers charged "
+            "C_max, by reason.\n"
+            "# TYPE zkcredit_meter_fallbacks_total counter\n",
+            c->shadow_passed, c->refunds, c->unserved_refunds,
+            c->policy_refusals, c->credits_charged, c->metered);
+
+    for (i = 0; i < NGX_HTTP_ZKCREDIT_FALLBACKS; i++) {
+        p = ngx_sprintf(p, "zkcredit_meter_fallbacks_total{reason=\"%V\"} %uA\n",
+                        &ngx_http_zkcredit_fallback_names[i],
+                        c->meter_fallbacks[i]);
+    }
+
+    p = ngx_sprintf(p,
             "# HELP zkcredit_verify_seconds Time to decode a credential, bind "
             "the request and verify the proof.\n"
-            "# TYPE zkcredit_verify_seconds histogram\n",
-            c->shadow_passed, c->refunds, c->unserved_refunds,
-            c->policy_refusals,
-            c->credits_charged);
+            "# TYPE zkcredit_verify_seconds histogram\n");
 
     for (i = 0; i < NGX_HTTP_ZKCREDIT_VERIFY_BUCKETS; i++) {
         p = ngx_sprintf(p, "zkcredit_verify_seconds_bucket{le=\"%s\"} %uA\n",

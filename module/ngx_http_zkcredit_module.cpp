@@ -66,6 +66,21 @@ static ngx_conf_enum_t  ngx_http_zkcredit_modes[] = {
 };
 
 
+static ngx_conf_enum_t  ngx_http_zkcredit_meters[] = {
+    { ngx_string("charge"), NGX_HTTP_ZKCREDIT_METER_CHARGE },
+    { ngx_string("openai"), NGX_HTTP_ZKCREDIT_METER_OPENAI },
+    { ngx_string("jsonrpc"), NGX_HTTP_ZKCREDIT_METER_JSONRPC },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_zkcredit_rpc_malformed[] = {
+    { ngx_string("charge"), 0 },
+    { ngx_string("refuse"), 1 },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_conf_enum_t  ngx_http_zkcredit_log_levels[] = {
     { ngx_string("info"), NGX_LOG_INFO },
     { ngx_string("notice"), NGX_LOG_NOTICE },
@@ -134,6 +149,48 @@ static ngx_command_t  ngx_http_zkcredit_commands[] = {
       ngx_http_set_complex_value_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_zkcredit_loc_conf_t, charge),
+      NULL },
+
+    { ngx_string("zkcredit_meter"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_loc_conf_t, meter),
+      &ngx_http_zkcredit_meters },
+
+    { ngx_string("zkcredit_token_price"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_zkcredit_token_price,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("zkcredit_rpc_price"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_zkcredit_rpc_price,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("zkcredit_rpc_malformed"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_loc_conf_t, rpc_refuse_malformed),
+      &ngx_http_zkcredit_rpc_malformed },
+
+    { ngx_string("zkcredit_meter_buffer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_loc_conf_t, meter_buffer),
+      NULL },
+
+    { ngx_string("zkcredit_refund_event"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_zkcredit_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_loc_conf_t, refund_event),
       NULL },
 
     { ngx_string("zkcredit_header"),
@@ -463,6 +520,12 @@ ngx_http_zkcredit_create_loc_conf(ngx_conf_t *cf)
     conf->root_window = NGX_CONF_UNSET;
     conf->settle_timeout = NGX_CONF_UNSET;
     conf->log_level = NGX_CONF_UNSET_UINT;
+    conf->meter = NGX_CONF_UNSET_UINT;
+    conf->token_prices = static_cast<ngx_array_t *>(NGX_CONF_UNSET_PTR);
+    conf->rpc_prices = static_cast<ngx_array_t *>(NGX_CONF_UNSET_PTR);
+    conf->rpc_default = NGX_CONF_UNSET_SIZE;
+    conf->rpc_refuse_malformed = NGX_CONF_UNSET_UINT;
+    conf->meter_buffer = NGX_CONF_UNSET_SIZE;
 
     return conf;
 }
@@ -506,6 +569,22 @@ ngx_http_zkcredit_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     /* inherited whole, never added to: siblings do not share keys */
     ngx_conf_merge_ptr_value(conf->accept_keys, prev->accept_keys, NULL);
+    ngx_conf_merge_ptr_value(conf->token_prices, prev->token_prices, NULL);
+    ngx_conf_merge_ptr_value(conf->rpc_prices, prev->rpc_prices, NULL);
+
+    ngx_conf_merge_uint_value(conf->meter, prev->meter,
+        static_cast<ngx_uint_t>(NGX_HTTP_ZKCREDIT_METER_CHARGE));
+    ngx_conf_merge_uint_value(conf->rpc_refuse_malformed,
+                              prev->rpc_refuse_malformed, 0);
+    ngx_conf_merge_size_value(conf->meter_buffer, prev->meter_buffer,
+                              1024 * 1024);
+    ngx_conf_merge_str_value(conf->refund_event, prev->refund_event,
+                             "zkcredit-refund");
+
+    /* unset: 2^64 - 1, so that unpriced methods cost C_max */
+    if (conf->rpc_default == NGX_CONF_UNSET_SIZE) {
+        conf->rpc_default = prev->rpc_default;
+    }
 
     if (conf->charge == NULL) {
         conf->charge = prev->charge;

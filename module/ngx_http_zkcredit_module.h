@@ -48,6 +48,54 @@ typedef enum {
 } ngx_http_zkcredit_mode_e;
 
 
+/* where a served request's charge comes from */
+typedef enum {
+    NGX_HTTP_ZKCREDIT_METER_CHARGE = 0,   /* zkcredit_charge */
+    NGX_HTTP_ZKCREDIT_METER_OPENAI,       /* the response's usage object */
+    NGX_HTTP_ZKCREDIT_METER_JSONRPC       /* the request's methods */
+} ngx_http_zkcredit_meter_e;
+
+
+/* credit units per million tokens, for one model ("*": any other) */
+typedef struct {
+    ngx_str_t                          model;
+    uint64_t                           prompt;
+    uint64_t                           completion;
+    uint64_t                           cached;
+    uint64_t                           reasoning;
+} ngx_http_zkcredit_token_price_t;
+
+
+typedef struct {
+    ngx_str_t                          method;
+    uint64_t                           price;
+} ngx_http_zkcredit_rpc_price_t;
+
+
+/* the OpenAI usage object, as far as a price needs it */
+typedef struct {
+    uint64_t                           prompt;
+    uint64_t                           completion;
+    uint64_t                           cached;
+    uint64_t                           reasoning;
+    u_char                             model[64];
+    size_t                             model_len;
+    unsigned                           found:1;
+} ngx_http_zkcredit_usage_t;
+
+
+/* why a metered response is charged C_max; also the metric's label */
+typedef enum {
+    NGX_HTTP_ZKCREDIT_FALLBACK_NO_USAGE = 0,
+    NGX_HTTP_ZKCREDIT_FALLBACK_UNPARSEABLE,
+    NGX_HTTP_ZKCREDIT_FALLBACK_TOO_LARGE,
+    NGX_HTTP_ZKCREDIT_FALLBACK_ENCODED,
+    NGX_HTTP_ZKCREDIT_FALLBACK_NO_PRICE,
+    NGX_HTTP_ZKCREDIT_FALLBACK_ABANDONED,
+    NGX_HTTP_ZKCREDIT_FALLBACKS
+} ngx_http_zkcredit_fallback_e;
+
+
 /* what happened to a request; also $zkcredit_status and the metrics labels */
 typedef enum {
     NGX_HTTP_ZKCREDIT_ACCEPTED = 0,
@@ -59,6 +107,7 @@ typedef enum {
     NGX_HTTP_ZKCREDIT_REPLAY,
     NGX_HTTP_ZKCREDIT_DOUBLE_SPEND,
     NGX_HTTP_ZKCREDIT_CLIENT_GONE,
+    NGX_HTTP_ZKCREDIT_RPC_MALFORMED,
     NGX_HTTP_ZKCREDIT_OVERLOADED,
     NGX_HTTP_ZKCREDIT_STORE_ERROR,
     NGX_HTTP_ZKCREDIT_OUTCOME_UNKNOWN,
@@ -71,6 +120,7 @@ typedef enum {
     NGX_HTTP_ZKCREDIT_PROBLEM_REQUIRED = 0,
     NGX_HTTP_ZKCREDIT_PROBLEM_INVALID,
     NGX_HTTP_ZKCREDIT_PROBLEM_ROOT,
+    NGX_HTTP_ZKCREDIT_PROBLEM_RPC,
     NGX_HTTP_ZKCREDIT_PROBLEM_SPENT,
     NGX_HTTP_ZKCREDIT_PROBLEM_OVERLOADED,
     NGX_HTTP_ZKCREDIT_PROBLEM_UNAVAILABLE,
@@ -87,7 +137,7 @@ typedef enum {
 
 /* bumped whenever the counters' layout changes: a reload never adopts a
  * block written by another layout */
-#define NGX_HTTP_ZKCREDIT_COUNTERS_LAYOUT   2
+#define NGX_HTTP_ZKCREDIT_COUNTERS_LAYOUT   3
 
 
 /* counters shared by all workers; no per-user label exists */
@@ -100,6 +150,8 @@ typedef struct {
     ngx_atomic_t                       unserved_refunds;
     ngx_atomic_t                       policy_refusals;
     ngx_atomic_t                       credits_charged;
+    ngx_atomic_t                       metered;
+    ngx_atomic_t                       meter_fallbacks[NGX_HTTP_ZKCREDIT_FALLBACKS];
     ngx_atomic_t                       verify_count;
     ngx_atomic_t                       verify_usec;
     ngx_atomic_t                       verify_le[NGX_HTTP_ZKCREDIT_VERIFY_BUCKETS];
@@ -183,6 +235,13 @@ typedef struct {
     time_t                             settle_timeout;
     ngx_uint_t                         log_level;
     ngx_thread_pool_t                 *thread_pool;
+    ngx_uint_t                         meter;
+    ngx_array_t                       *token_prices;   /* token_price_t */
+    ngx_array_t                       *rpc_prices;     /* rpc_price_t */
+    uint64_t                           rpc_default;
+    ngx_uint_t                         rpc_refuse_malformed;
+    size_t                             meter_buffer;
+    ngx_str_t                          refund_event;
     u_char                            *mode_file;
     ngx_uint_t                         mode_line;
     ngx_http_zkcredit_deployment_t    *deployment;
@@ -222,6 +281,10 @@ typedef struct {
     ngx_str_t                          method;
     ngx_str_t                          target;
     ngx_chain_t                       *body;
+    ngx_http_zkcredit_loc_conf_t      *rpc;          /* JSON-RPC metering */
+
+    uint64_t                           rpc_charge;
+    ngx_uint_t                         rpc_malformed;
 
     libverify::Status                  status;
     ngx_http_zkcredit_outcome_e        outcome;
@@ -250,6 +313,14 @@ typedef enum {
 } ngx_http_zkcredit_state_e;
 
 
+/* what the body filter does with a metered response */
+typedef enum {
+    NGX_HTTP_ZKCREDIT_BODY_PASS = 0,
+    NGX_HTTP_ZKCREDIT_BODY_HOLD,     /* JSON: held until its usage is read */
+    NGX_HTTP_ZKCREDIT_BODY_STREAM    /* SSE: read line by line, passed on */
+} ngx_http_zkcredit_body_e;
+
+
 typedef struct {
     ngx_http_request_t                *request;
     ngx_http_zkcredit_deployment_t    *deployment;
@@ -265,6 +336,20 @@ typedef struct {
     ngx_str_t                          voucher;      /* for a 409 */
     u_char                             nullifier_hex[NGX_HTTP_ZKCREDIT_HEX_LEN];
     u_char                             attempt_hex[NGX_HTTP_ZKCREDIT_ATTEMPT_HEX_LEN];
+
+    ngx_http_zkcredit_body_e           body;
+    ngx_http_zkcredit_usage_t          usage;
+    u_char                            *held;         /* HOLD: the body */
+    size_t                             held_len;
+    size_t                             held_size;
+    u_char                            *line;         /* STREAM: a partial line */
+    size_t                             line_len;
+    ngx_chain_t                       *free;
+    ngx_chain_t                       *busy;
+    unsigned                           line_skipping:1;
+    unsigned                           event_dropping:1;
+    unsigned                           stream_done:1;
+    unsigned                           free_of_charge:1;
     unsigned                           counted:1;
     unsigned                           spent:1;       /* this request spent it */
     unsigned                           refunded:1;    /* its voucher is issued */
@@ -311,10 +396,31 @@ ngx_int_t ngx_http_zkcredit_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_zkcredit_refunds_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_zkcredit_sign_voucher(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx, uint64_t charge, ngx_str_t *voucher);
+void ngx_http_zkcredit_settle(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx, uint64_t charge, ngx_uint_t policy,
+    ngx_str_t *voucher);
+void ngx_http_zkcredit_record_policy(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *reason);
+void ngx_http_zkcredit_mark_serving(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx);
+ngx_int_t ngx_http_zkcredit_send_held_header(ngx_http_request_t *r);
 void ngx_http_zkcredit_refund_unserved(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx);
 void ngx_http_zkcredit_cmd_refund_script(ngx_http_zkcredit_cmd_t *cmd,
     ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *voucher);
+
+/* ngx_http_zkcredit_meter.cpp */
+ngx_int_t ngx_http_zkcredit_meter_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_zkcredit_meter_header(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx);
+void ngx_http_zkcredit_meter_abandoned(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx);
+ngx_int_t ngx_http_zkcredit_rpc_charge(ngx_http_zkcredit_loc_conf_t *lcf,
+    const u_char *body, size_t len, uint64_t *charge);
+char *ngx_http_zkcredit_token_price(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_zkcredit_rpc_price(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /* ngx_http_zkcredit_discovery.cpp */
 ngx_int_t ngx_http_zkcredit_discovery_handler(ngx_http_request_t *r);

@@ -52,6 +52,7 @@ REQUESTS = {
     "policy_twice": request_spec(0, 18, "GET", "/v1/policy-twice"),
     "tab_around": request_spec(0, 19, "GET", "/v1/models?tab"),
     "redis_auth": request_spec(0, 20, "GET", "/v1/models?auth"),
+    "gone_during_spend": request_spec(0, 21, "GET", "/v1/models?spend"),
     # HTTP/2
     "h2_length": request_spec(1, 1, "POST", "/v1/chat/completions", CHAT),
     "h2_stream": request_spec(1, 2, "PUT", "/v1/stream", CHAT),
@@ -641,6 +642,17 @@ class LateStoreTest(unittest.TestCase):
         self.assertTrue(store_lines)
         for line in store_lines:
             self.assertNotIn("client:", line, "a store failure logged the client's address")
+
+    def test_client_gone_during_the_spend_gets_everything_back(self):
+        cred = CREDS["gone_during_spend"]
+        self.relay.hold(1.5)
+        with socket.create_connection(("127.0.0.1", self.nginx.port)) as s:
+            s.sendall(("GET /v1/models?spend HTTP/1.1\r\nHost: x\r\nZKCredit-Credential: "
+                       + cred["header"] + "\r\n\r\n").encode())
+            harness.eventually(lambda: self.record("gone_during_spend"), lambda rec: "x" in rec)
+        stored = harness.eventually(lambda: self.record("gone_during_spend"), lambda rec: "v" in rec)
+        self.assertEqual(voucher_amount(stored["v"]), C_MAX)
+        self.assertEqual(len(self.upstream.server.seen), 0)
 
     def test_one_slow_reply_does_not_fail_the_next_command(self):
         first, second = CREDS["delayed_first"], CREDS["on_time_second"]
