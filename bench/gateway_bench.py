@@ -101,18 +101,22 @@ def wrk(port, path, threads, connections, duration, script=None, script_args=())
 
 def challenge_key(nginx):
     """The refund key the gated location announces in its 402 challenge."""
-    resp = nginx.request("GET", "/gated/item")
+    return challenge_key_at(nginx, "/gated/item")
+
+
+def challenge_key_at(nginx, path):
+    resp = nginx.request("GET", path)
     if resp.status != 402:
         raise SystemExit(f"the gated location answered {resp.status}, not 402")
     return re.search(r'key="([0-9a-f]{64})"', resp.header("WWW-Authenticate")).group(1)
 
 
-def credentials(build_dir, key_hex, count):
-    """Fresh credentials for GET /gated/item from the native prover, cached per
-    verification key, refund key and count (Redis starts empty each round, so
-    the same set is fresh again)."""
+def credentials(build_dir, key_hex, count, target="/gated/item"):
+    """Fresh credentials for GET target from the native prover, cached per
+    verification key, refund key, target and count (Redis starts empty each
+    round, so the same set is fresh again)."""
     with open(fx.CIRCUIT_VK, "rb") as f:
-        tag = hashlib.sha256(f.read() + key_hex.encode()).hexdigest()[:12]
+        tag = hashlib.sha256(f.read() + key_hex.encode() + target.encode()).hexdigest()[:12]
     path = os.path.join(build_dir, "bench", f"credentials-{tag}-{count}.json")
     if os.path.exists(path):
         with open(path) as f:
@@ -123,7 +127,7 @@ def credentials(build_dir, key_hex, count):
                           os.path.join(build_dir, "client", "witness_gen", "credit_main_cpp",
                                        "credit_main.dat"),
                           fx.CIRCUIT_ZKEY, fx.SCOPE, str(fx.C_MAX), key_hex, "GET",
-                          "/gated/item", str(count)],
+                          target, str(count)],
                          check=True, capture_output=True, text=True).stdout
     with open(path + ".tmp", "w") as f:
         f.write(out)

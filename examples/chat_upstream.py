@@ -2,19 +2,23 @@
 """An OpenAI-compatible chat completions API for the demo and the tests.
 
 No model: the answer is deterministic text built from the last user message,
-so that a run can be checked. What matters to zkcredit is what a real paid
-API does around it:
+so that a run can be checked. It knows nothing of zkcredit, as a real
+OpenAI-compatible server does not: the gateway meters it from what OpenAI's
+format already says (`zkcredit_meter openai;`):
 
-- every answer reports its price in credits in the X-Cost header, which the
-  gateway reads (`zkcredit_charge $upstream_http_x_cost;`) to settle the
-  refund; the body's "usage" gives the tokens the price comes from;
-- a request whose messages contain a flagged word gets an OpenAI-style
-  content-policy error and the ZKCredit-Policy header: the gateway keeps the
-  whole C_max of that ticket and records the refusal;
-- requests that cost nothing (malformed, unknown route) say X-Cost: 0.
+- every JSON answer carries OpenAI's "usage" object (prompt and completion
+  tokens; a token is a word or a punctuation mark);
+- "stream": true answers in server-sent events exactly as OpenAI does: a
+  role chunk, one chunk per token, a chunk with the finish reason, the usage
+  chunk when "stream_options": {"include_usage": true} asks for it (with
+  "usage": null in every earlier chunk), then "data: [DONE]";
+- a request whose messages contain a flagged word gets OpenAI's
+  content-policy error object (code "content_policy_violation"), which the
+  gateway treats as a policy refusal.
 
-Price: PROMPT_PRICE credits per prompt token plus COMPLETION_PRICE per
-completion token; a token is a word or a punctuation mark.
+PROMPT_PRICE and COMPLETION_PRICE are what the demo's gateway charges per
+token (its zkcredit_token_price, in credits per million tokens, is a million
+times these).
 
     examples/chat_upstream.py [--host 127.0.0.1] [--port 0] [--flag WORD]...
 
@@ -64,20 +68,45 @@ class ChatHandler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass  # the gateway logs requests; this server keeps nothing
 
-    def reply(self, status, body, cost, extra_headers=()):
+    def reply(self, status, body):
         payload = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
-        self.send_header("X-Cost", str(cost))
-        for name, value in extra_headers:
-            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
 
-    def error(self, status, message, kind, code=None, extra_headers=()):
+    def error(self, status, message, kind, code=None):
         self.reply(status, {"error": {"message": message, "type": kind, "param": None,
-                                      "code": code}}, 0, extra_headers)
+                                      "code": code}})
+
+    def stream(self, completion_id, model, completion, usage, include_usage):
+        """The answer as OpenAI streams it, one token per chunk."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def event(choices, finish=None, delta=None, usage_value=None):
+            body = {"id": completion_id, "object": "chat.completion.chunk", "created": 0,
+                    "model": model,
+                    "choices": [{"index": 0, "delta": delta or {}, "logprobs": None,
+                                 "finish_reason": finish}] if choices else []}
+            if include_usage:
+                body["usage"] = usage_value
+            data = ("data: " + json.dumps(body) + "\n\n").encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
+        event(True, delta={"role": "assistant", "content": ""})
+        for i, token in enumerate(completion):
+            event(True, delta={"content": (" " if i and token[0].isalnum() else "") + token})
+        event(True, finish="stop")
+        if include_usage:
+            event(False, usage_value=usage)
+        done = b"data: [DONE]\n\n"
+        self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(done), done))
 
     def read_body(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -87,7 +116,7 @@ class ChatHandler(BaseHTTPRequestHandler):
         if self.path == "/v1/models":
             self.reply(200, {"object": "list",
                              "data": [{"id": m, "object": "model", "owned_by": "zkcredit"}
-                                      for m in MODELS]}, 1)
+                                      for m in MODELS]})
         else:
             self.error(404, f"no route {self.path}", "invalid_request_error")
 
@@ -108,6 +137,9 @@ class ChatHandler(BaseHTTPRequestHandler):
             max_tokens = int(request.get("max_tokens", DEFAULT_MAX_TOKENS))
             if not 1 <= max_tokens <= 4096:
                 raise ValueError("max_tokens must be 1 to 4096")
+            streamed = request.get("stream", False) is True
+            include_usage = streamed and bool(
+                (request.get("stream_options") or {}).get("include_usage", False))
         except (ValueError, KeyError, TypeError) as e:
             self.error(400, f"invalid request: {e}", "invalid_request_error")
             return
@@ -116,24 +148,27 @@ class ChatHandler(BaseHTTPRequestHandler):
         flagged = sorted({t.lower() for t in prompt} & self.server.flagged)
         if flagged:
             self.error(400, "the request was refused by the content policy",
-                       "invalid_request_error", "content_policy_violation",
-                       [("ZKCredit-Policy", "content-policy: flagged term")])
+                       "invalid_request_error", "content_policy_violation")
             return
 
         answer = completion_text(tokens(texts[-1]), max_tokens)
         completion = tokens(answer)
-        cost = PROMPT_PRICE * len(prompt) + COMPLETION_PRICE * len(completion)
         self.server.served += 1
+        completion_id = f"chatcmpl-{self.server.served}"
+        usage = {"prompt_tokens": len(prompt), "completion_tokens": len(completion),
+                 "total_tokens": len(prompt) + len(completion)}
+        if streamed:
+            self.stream(completion_id, model, completion, usage, include_usage)
+            return
         self.reply(200, {
-            "id": f"chatcmpl-{self.server.served}",
+            "id": completion_id,
             "object": "chat.completion",
             "created": 0,
             "model": model,
             "choices": [{"index": 0, "finish_reason": "stop",
                          "message": {"role": "assistant", "content": answer}}],
-            "usage": {"prompt_tokens": len(prompt), "completion_tokens": len(completion),
-                      "total_tokens": len(prompt) + len(completion)},
-        }, cost)
+            "usage": usage,
+        })
 
 
 def make_server(host="127.0.0.1", port=0, flagged=("forbidden",)):

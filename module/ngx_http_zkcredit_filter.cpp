@@ -53,7 +53,7 @@ static ngx_str_t  ngx_http_zkcredit_refund_script = ngx_string(
     "  return {3, ARGV[8]}\n"
     "end\n"
     "redis.call('HSET', KEYS[1], 'x', ARGV[1], 'y', ARGV[2], 'a', ARGV[3],\n"
-    "           't', now, 'v', ARGV[4])\n"
+    "           't', math.ceil(now / 60) * 60, 'v', ARGV[4])\n"
     "return {1, ARGV[4], ARGV[8]}\n");
 
 

@@ -129,6 +129,8 @@ static const char  *ngx_http_zkcredit_outcome_reasons[] = {
  *
  * The nullifier is looked up before the root: a spent ticket is reported
  * spent whatever its root, so a 402 always means "not spent".
+ * The record keeps the spend's time rounded up to the minute: enough for the
+ * settle timeout (a later time only delays a stale refund), no more.
  * Returns {0, tag} for a root not accepted, {1, tag} when the nullifier was
  * new and is now stored, {2, x, y, voucher or "", age in seconds, tag}
  * with what was stored before; a request still answering (a stream, whose
@@ -138,7 +140,7 @@ static ngx_str_t  ngx_http_zkcredit_spend_script = ngx_string(
     "local now = tonumber(redis.call('TIME')[1])\n"
     "local seen = redis.call('HMGET', KEYS[1], 'x', 'y', 'v', 't', 's')\n"
     "if seen[1] then\n"
-    "  local age = seen[5] and 0 or now - (tonumber(seen[4]) or 0)\n"
+    "  local age = seen[5] and 0 or math.max(0, now - (tonumber(seen[4]) or 0))\n"
     "  return {2, seen[1], seen[2], seen[3] or '', tostring(age), ARGV[6]}\n"
     "end\n"
     "local score = redis.call('ZSCORE', KEYS[2], ARGV[1])\n"
@@ -147,7 +149,7 @@ static ngx_str_t  ngx_http_zkcredit_spend_script = ngx_string(
     "  return {0, ARGV[6]}\n"
     "end\n"
     "redis.call('HSET', KEYS[1], 'x', ARGV[2], 'y', ARGV[3], 'a', ARGV[5],\n"
-    "           't', now)\n"
+    "           't', math.ceil(now / 60) * 60)\n"
     "return {1, ARGV[6]}\n");
 
 

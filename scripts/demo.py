@@ -55,9 +55,26 @@ def check(condition, what):
     print(f"   {GREEN}ok{RESET} {what}", flush=True)
 
 
-def chat_body(text):
-    return json.dumps({"model": "zk-echo-1",
-                       "messages": [{"role": "user", "content": text}]})
+def chat_body(text, stream=False):
+    body = {"model": "zk-echo-1", "messages": [{"role": "user", "content": text}]}
+    if stream:
+        body.update(stream=True, stream_options={"include_usage": True})
+    return json.dumps(body)
+
+
+def streamed_answer(sse):
+    """The text of an OpenAI stream, and the names of its events."""
+    text, names = "", []
+    for block in sse.split("\n\n"):
+        if not block.strip():
+            continue
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        names.append(fields.get("event", "message"))
+        data = fields.get("data", "")
+        if data.startswith("{"):
+            for choice in json.loads(data)["choices"]:
+                text += choice["delta"].get("content", "")
+    return text, names
 
 
 def expected_cost(text):
@@ -104,12 +121,22 @@ class Demo:
         zkcredit_root_window {ROOT_WINDOW}s;
         access_log %%PREFIX%%/gated.log zkcredit_private;
 
+        # the models list costs a fixed credit; chats are metered by the
+        # usage the API reports, as OpenAI's format does, streamed or not
+        location = /v1/models {{
+            zkcredit on;
+            zkcredit_charge 1;
+            proxy_pass http://chat;
+        }}
         location /v1/ {{
             zkcredit on;
-            zkcredit_charge $upstream_http_x_cost;
+            zkcredit_meter openai;
+            zkcredit_token_price * {chat_upstream.PROMPT_PRICE * 1000000} {chat_upstream.COMPLETION_PRICE * 1000000};
             proxy_pass http://chat;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
+            proxy_set_header Accept-Encoding "";
+            proxy_buffering off;
         }}
         location /zkcredit/refunds/ {{ zkcredit_refunds; access_log off; }}
         location = /zkcredit/leaves.json {{ alias %%PREFIX%%/html/leaves.json; }}
@@ -201,10 +228,10 @@ class Demo:
             published = json.load(f)
         check(len(published["leaves"]) == 2, "the public list holds both leaves and nothing else")
 
-    def paid_request(self, user, text, expect_status=200):
+    def paid_request(self, user, text, expect_status=200, stream=False):
         before = self.balance(user)
         out = self.zkcredit(user, "request", "-X", "POST", "-H",
-                            "Content-Type: application/json", "-d", chat_body(text),
+                            "Content-Type: application/json", "-d", chat_body(text, stream),
                             self.base + "/v1/chat/completions")
         check(out["http_status"] == expect_status,
               f"{user}, ticket {out['ticket']}: HTTP {out['http_status']}")
@@ -227,9 +254,21 @@ class Demo:
                 f"charged {charged} of C_max {C_MAX} ({answer['usage']['total_tokens']} tokens), "
                 f"refund {out['refund']}; refunds so far {after['refund_total']}, "
                 f"spendable {after['spendable']}")
-            check(charged == expected_cost(text), "the charge is the price the API reported")
+            check(charged == expected_cost(text), "the charge is the usage the API reported, "
+                  "priced by the gateway")
             check(after["spendable"] == before["spendable"] - charged,
                   "the balance went down by the charge only")
+        text = "Stream me the answer, token by token."
+        out, charged, before, after = self.paid_request("bob", text, stream=True)
+        answer, events = streamed_answer(out["body"])
+        say(f'{DIM}"{text}" -> streamed "{answer[:60]}..."{RESET}\n'
+            f"charged {charged} of C_max {C_MAX} from the stream's usage chunk, "
+            f"refund {out['refund']} (in the stream as event {events[-2]!r}, before [DONE])")
+        check(charged == expected_cost(text), "the stream is charged by its tokens")
+        check(events[-2:] == ["zkcredit-refund", "message"],
+              "the voucher event comes just before data: [DONE]")
+        check(after["spendable"] == before["spendable"] - charged,
+              "the balance went down by the charge only")
         alice = self.balance("alice")
         check(alice["tickets_used"] * C_MAX > DEPOSITS["alice"],
               f"alice spent {alice['tickets_used']} tickets of C_max = {C_MAX} on a deposit of "
@@ -248,7 +287,9 @@ class Demo:
         sample_key, sample = next(iter(sorted(records.items())))
         say(f"{len(records)} spent tickets in Redis, e.g.\n{sample_key}\n"
             + "\n".join(f"  {field} = {value[:40]}..." for field, value in sorted(sample.items())))
-        values = [v for record in records.values() for v in record.values()]
+        # the spend's minute ("t") is shared by design, like the evidence's
+        values = [v for record in records.values() for field, v in record.items()
+                  if field not in ("t", "s")]
         identities = []
         for user in DEPOSITS:
             status = self.zkcredit(user, "status")
