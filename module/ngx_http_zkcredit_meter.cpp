@@ -6,7 +6,10 @@
  *     held (up to zkcredit_meter_buffer) until its end, so that its headers
  *     leave with the voucher. A streamed answer (text/event-stream) passes
  *     on line by line as it comes; the usage chunk sets the charge, and the
- *     voucher goes in-band, as an SSE event placed before "data: [DONE]".
+ *     voucher goes in-band, as an SSE comment line placed before
+ *     "data: [DONE]". A comment, not an event: OpenAI's SDKs parse the data
+ *     of every event, named or not, as JSON and hand it to the application,
+ *     while every SSE parser skips comments.
  *   - JSON-RPC requests are priced by their methods, read from the request
  *     body when it is verified (ngx_http_zkcredit_rpc_charge).
  *
@@ -513,15 +516,13 @@ ngx_http_zkcredit_emit_voucher(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    len = sizeof("event: \ndata: \n\n") - 1 + ctx->conf->refund_event.len
-          + voucher.len;
+    len = sizeof(":  \n") - 1 + ctx->conf->refund_event.len + voucher.len;
     p = static_cast<u_char *>(ngx_pnalloc(r->pool, len));
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    end = ngx_sprintf(p, "event: %V\ndata: %V\n\n", &ctx->conf->refund_event,
-                      &voucher);
+    end = ngx_sprintf(p, ": %V %V\n", &ctx->conf->refund_event, &voucher);
 
     return ngx_http_zkcredit_emit(r, ctx, out, last, p, end - p);
 }
@@ -564,21 +565,18 @@ ngx_http_zkcredit_stream_line(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx, ngx_chain_t **out, ngx_chain_t ***last,
     const u_char *line, size_t len)
 {
+    size_t                     n;
     ngx_str_t                  value;
     ngx_http_zkcredit_usage_t  usage;
 
-    if (ctx->event_dropping) {
-        /* up to and with the blank line that ends the event */
-        ctx->event_dropping = !(len == 1 || (len == 2 && line[0] == '\r'));
-        return NGX_OK;
-    }
+    n = ctx->conf->refund_event.len;
 
-    if (ngx_http_zkcredit_sse_field(line, len, "event", &value)
-        && value.len == ctx->conf->refund_event.len
-        && ngx_strncmp(value.data, ctx->conf->refund_event.data, value.len) == 0)
+    if (len >= n + 2 && line[0] == ':' && line[1] == ' '
+        && ngx_strncmp(line + 2, ctx->conf->refund_event.data, n) == 0
+        && (len == n + 2 || line[n + 2] == ' ' || line[n + 2] == '\n'
+            || line[n + 2] == '\r'))
     {
-        /* only the gateway names this event: the upstream's copy goes */
-        ctx->event_dropping = 1;
+        /* only the gateway writes this comment: the upstream's copy goes */
         return NGX_OK;
     }
 

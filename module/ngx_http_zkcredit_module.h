@@ -347,7 +347,6 @@ typedef struct {
     ngx_chain_t                       *free;
     ngx_chain_t                       *busy;
     unsigned                           line_skipping:1;
-    unsigned                           event_dropping:1;
     unsigned                           stream_done:1;
     unsigned                           free_of_charge:1;
     unsigned                           counted:1;

@@ -108,7 +108,7 @@ class ChatHandler(BaseHTTPRequestHandler):
         parts += [chunk(model, {"content": w}, usage=None if include_usage else False) for w in words]
         parts.append(chunk(model, {}, finish="stop", usage=None if include_usage else False))
         if model == "forge":
-            parts.append("event: zkcredit-refund\ndata: forged-by-the-upstream\n\n")
+            parts.append(": zkcredit-refund forged-by-the-upstream\n")
         if include_usage:
             parts.append(chunk(model, None, usage=USAGE, choices=False))
         if model != "no-done":

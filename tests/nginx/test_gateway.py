@@ -247,7 +247,7 @@ class GatewayTest(unittest.TestCase):
         self.assertIn("zkcredit_verify_seconds_count", text)
         for line in text.splitlines():
             if line.startswith("zkcredit_") and "{" in line:
-                self.assertRegex(line, r'\{(outcome|le)="[^"]*"\} ')
+                self.assertRegex(line, r'\{(outcome|le|reason)="[^"]*"\} ')
 
     def test_reload_under_load_drops_nothing(self):
         statuses, stop = [], threading.Event()

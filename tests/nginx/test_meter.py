@@ -142,12 +142,15 @@ def setUpModule():
 
 
 def sse_events(body):
-    """(event name, data) for each event of an SSE body."""
+    """(event name, data) for each event of an SSE body, and the gateway's
+    voucher comment as ("zkcredit-refund", voucher) where it stands."""
     events = []
     for block in body.decode().replace("\r\n", "\n").split("\n\n"):
         name, data = "message", []
         for line in block.split("\n"):
-            if line.startswith("event:"):
+            if line.startswith(": zkcredit-refund "):
+                events.append(("zkcredit-refund", line.split(" ", 2)[2]))
+            elif line.startswith("event:"):
                 name = line[6:].strip()
             elif line.startswith("data:"):
                 data.append(line[5:].lstrip(" "))
@@ -294,7 +297,7 @@ class MeterTest(unittest.TestCase):
                                             expect_done=False)
         self.assertEqual(events[-1][0], "zkcredit-refund")
 
-    def test_upstream_event_imitating_the_voucher_is_removed(self):
+    def test_upstream_comment_imitating_the_voucher_is_removed(self):
         resp_events = self.assert_stream_charged("sse_forge", expected_charge(USAGE, "forge"))
         self.assertNotIn("forged-by-the-upstream", [data for _, data in resp_events])
 
