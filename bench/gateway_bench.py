@@ -111,6 +111,19 @@ def challenge_key_at(nginx, path):
     return re.search(r'key="([0-9a-f]{64})"', resp.header("WWW-Authenticate")).group(1)
 
 
+def use_build(build_dir):
+    """Points the test harness at a build tree's module and the committed
+    keys; returns the build tree's absolute path."""
+    build_dir = os.path.abspath(build_dir)
+    os.environ.setdefault("ZKC_MODULE", os.path.join(build_dir, "module", "nginx",
+                                                     "ngx_http_zkcredit_module.so"))
+    fx.CIRCUIT_ZKEY = fx.CIRCUIT_ZKEY or os.path.join(fx.REPO_ROOT, "circuits", "keys", "credit.zkey")
+    fx.CIRCUIT_VK = fx.CIRCUIT_VK or os.path.join(fx.REPO_ROOT, "circuits", "keys",
+                                                  "verification_key.json")
+    harness.MODULE_PATH = os.environ["ZKC_MODULE"]
+    return build_dir
+
+
 def credentials(build_dir, key_hex, count, target="/gated/item"):
     """Fresh credentials for GET target from the native prover, cached per
     verification key, refund key, target and count (Redis starts empty each
@@ -156,13 +169,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    build_dir = os.path.abspath(args.build_dir)
-    os.environ.setdefault("ZKC_MODULE", os.path.join(build_dir, "module", "nginx",
-                                                     "ngx_http_zkcredit_module.so"))
-    fx.CIRCUIT_ZKEY = fx.CIRCUIT_ZKEY or os.path.join(fx.REPO_ROOT, "circuits", "keys", "credit.zkey")
-    fx.CIRCUIT_VK = fx.CIRCUIT_VK or os.path.join(fx.REPO_ROOT, "circuits", "keys",
-                                                  "verification_key.json")
-    harness.MODULE_PATH = os.environ["ZKC_MODULE"]
+    build_dir = use_build(args.build_dir)
 
     cores = os.cpu_count()
     redis = harness.Redis().start()

@@ -22,3 +22,6 @@ section "one credit proof: native prover against snarkjs fullProve"
 
 section "gateway: gated against plain proxy_pass, fresh credentials, real Redis"
 "$root/bench/gateway_bench.py" "$build"
+
+section "streaming: metered SSE against the gate alone and a plain proxy_pass"
+"$root/bench/stream_bench.py" "$build"

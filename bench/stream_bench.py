@@ -87,6 +87,7 @@ def main():
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--chunks", type=int, default=200)
     args = parser.parse_args()
+    build_dir = gateway_bench.use_build(args.build_dir)
 
     upstream = streaming_upstream(args.chunks)
     redis = harness.Redis().start()
@@ -118,8 +119,8 @@ def main():
     nginx.start()
     try:
         key = gateway_bench.challenge_key_at(nginx, "/gated/stream")
-        gated = gateway_bench.credentials(args.build_dir, key, args.requests, "/gated/stream")
-        metered = gateway_bench.credentials(args.build_dir, key, args.requests, "/metered/stream")
+        gated = gateway_bench.credentials(build_dir, key, args.requests, "/gated/stream")
+        metered = gateway_bench.credentials(build_dir, key, args.requests, "/metered/stream")
         fx.publish_root(redis, gated["root_hex"])
         fx.publish_root(redis, metered["root_hex"])
         results = {"plain": [], "gated": [], "metered": []}

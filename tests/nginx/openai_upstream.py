@@ -118,9 +118,9 @@ class ChatHandler(BaseHTTPRequestHandler):
         elif model == "split":
             # every line cut in pieces, each piece its own read upstream
             for part in parts:
-                for i in range(0, len(part), 7):
-                    self.send_chunk(part[i:i + 7])
-                    time.sleep(0.002)
+                for i in range(0, len(part), 40):
+                    self.send_chunk(part[i:i + 40])
+                    time.sleep(0.001)
         elif model == "cut":
             for part in parts[:3]:
                 self.send_chunk(part)

@@ -129,8 +129,9 @@ class BurstTest(unittest.TestCase):
     def test_1200_copies_serve_once_and_the_winner_is_served(self):
         redis = harness.Redis().start()
         upstream = Upstream().start()
-        # the default thread pool (32 threads) and the default limits
-        nginx = gateway(redis.port, upstream.port).start()
+        # the default thread pool (32 threads) and the default limits, in
+        # two workers
+        nginx = gateway(redis.port, upstream.port, nginx_options={"workers": 2}).start()
         publish_root(redis, MADE["root_hex"])
         cred = MADE["credentials"][CLIENTS]
         try:
