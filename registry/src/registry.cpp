@@ -181,7 +181,8 @@ Keys::Keys(const std::string& prefix)
       revoked(prefix + "registry:revoked"),
       log(prefix + "registry:log"),
       evidence(prefix + "evidence:double-spend"),
-      evidence_cursor(prefix + "registry:evidence-cursor") {}
+      evidence_cursor(prefix + "registry:evidence-cursor"),
+      chain_cursor(prefix + "registry:chain-cursor") {}
 
 const char* evidence_action_name(EvidenceAction action) {
     switch (action) {
@@ -326,7 +327,22 @@ std::vector<Fr> Registry::read_leaves(uint64_t count) {
     return leaves;
 }
 
-Registration Registry::register_deposit(const Fr& id, uint64_t deposit) {
+void Registry::require_check(const ChainCheck& check, uint64_t index, const Fr& root) {
+    if (check.index != index) {
+        throw Error(ErrorKind::refused, "the contract has this at leaf " +
+                                            std::to_string(check.index) + ", the registry at " +
+                                            std::to_string(index));
+    }
+    if (check.root != root) {
+        throw Error(ErrorKind::refused, "the registry's root " + fr_to_hex(root) +
+                                            " would differ from the contract's " +
+                                            fr_to_hex(check.root) +
+                                            ": the registry's tree is not the contract's");
+    }
+}
+
+Registration Registry::register_deposit(const Fr& id, uint64_t deposit,
+                                       const std::optional<ChainCheck>& check) {
     const std::string id_hex = fr_to_hex(id);
     const Fr leaf = hash_pair(id, Fr::from_u64(deposit));
     const uint64_t capacity = uint64_t{1} << depth_;
@@ -363,6 +379,9 @@ Registration Registry::register_deposit(const Fr& id, uint64_t deposit) {
         Fr root;
         for (Command& command : path_commands(leaf, count, siblings, root)) {
             writes.push_back(std::move(command));
+        }
+        if (check) {
+            require_check(*check, count, root);
         }
         const std::string root_hex = fr_to_hex(root);
         if (!current.empty()) {
@@ -577,27 +596,9 @@ std::optional<EvidenceOutcome> Registry::settle_evidence(const std::string& entr
                 if (index >= count) {
                     corrupt("id " + id_hex + " points past the last leaf");
                 }
-                const std::vector<Fr> siblings = read_siblings(index, count);
-                writes.push_back(
-                    {"LSET", keys_.leaves, std::to_string(index), fr_to_hex(Fr::zero())});
-                Fr root;
-                for (Command& command : path_commands(Fr::zero(), index, siblings, root)) {
-                    writes.push_back(std::move(command));
-                }
-                const std::string root_hex = fr_to_hex(root);
-                writes.push_back({"HSET", keys_.revoked, id_hex, entry_id});
-                // Every older root still contains the leaf: dropping them
-                // makes the revocation take effect now rather than when they
-                // leave the window.
-                writes.push_back({"DEL", keys_.roots});
-                writes.push_back({"ZADD", keys_.roots, "+inf", root_hex});
-                writes.push_back(log_entry(keys_, now, "revoke",
-                                           {{"evidence", entry_id},
-                                            {"id", id_hex},
-                                            {"index", std::to_string(index)},
-                                            {"root", root_hex}}));
+                outcome.root =
+                    revocation_commands(index, count, id_hex, {"evidence", entry_id}, now, writes);
                 outcome.action = EvidenceAction::revoked;
-                outcome.root = root;
             }
         }
         writes.push_back({"SET", keys_.evidence_cursor, entry_id});
@@ -610,6 +611,189 @@ std::optional<EvidenceOutcome> Registry::settle_evidence(const std::string& entr
     }
     throw Error(ErrorKind::store, "gave up on evidence " + entry_id + " after " +
                                       std::to_string(kMaxAttempts) + " conflicting attempts");
+}
+
+Fr Registry::revocation_commands(uint64_t index, uint64_t count, const std::string& id_hex,
+                                 const std::pair<std::string, std::string>& cause, int64_t now,
+                                 std::vector<Command>& writes) {
+    const std::vector<Fr> siblings = read_siblings(index, count);
+    writes.push_back({"LSET", keys_.leaves, std::to_string(index), fr_to_hex(Fr::zero())});
+    Fr root;
+    for (Command& command : path_commands(Fr::zero(), index, siblings, root)) {
+        writes.push_back(std::move(command));
+    }
+    const std::string root_hex = fr_to_hex(root);
+    writes.push_back({"HSET", keys_.revoked, id_hex, cause.second});
+    // Every older root still contains the leaf: dropping them makes the
+    // revocation take effect now rather than when they leave the window.
+    writes.push_back({"DEL", keys_.roots});
+    writes.push_back({"ZADD", keys_.roots, "+inf", root_hex});
+    writes.push_back(log_entry(keys_, now, "revoke",
+                               {{cause.first.c_str(), cause.second},
+                                {"id", id_hex},
+                                {"index", std::to_string(index)},
+                                {"root", root_hex}}));
+    return root;
+}
+
+std::optional<Registry::IdentityState> Registry::identity(const Fr& id) {
+    const std::string id_hex = fr_to_hex(id);
+    const std::vector<Reply> reads = connection_.pipeline({
+        {"HGET", keys_.ids, id_hex},
+        {"HEXISTS", keys_.revoked, id_hex},
+    });
+    if (reply_is_nil(reads[0].get())) {
+        return std::nullopt;
+    }
+    return IdentityState{stored_u64(reads[0].get(), "index of id " + id_hex),
+                         reply_integer(reads[1].get(), "HEXISTS") != 0};
+}
+
+Fr Registry::revoke_identity(const Fr& id, const std::pair<std::string, std::string>& cause,
+                             const ChainCheck& check) {
+    const std::string id_hex = fr_to_hex(id);
+    for (unsigned attempt = 0; attempt < kMaxAttempts; ++attempt) {
+        Watch watch(connection_, {&keys_.depth, &keys_.leaves, &keys_.nodes, &keys_.ids,
+                                  &keys_.revoked, &keys_.roots});
+        const std::vector<Reply> reads = connection_.pipeline({
+            {"GET", keys_.depth},
+            {"LLEN", keys_.leaves},
+            {"HGET", keys_.ids, id_hex},
+            {"HEXISTS", keys_.revoked, id_hex},
+            {"TIME"},
+        });
+        check_stored_depth(reads[0].get());
+        if (reply_is_nil(reads[2].get())) {
+            throw Error(ErrorKind::refused, "id " + id_hex + " is not registered");
+        }
+        if (reply_integer(reads[3].get(), "HEXISTS") != 0) {
+            throw Error(ErrorKind::refused, "id " + id_hex + " is already revoked");
+        }
+        const auto count = static_cast<uint64_t>(reply_integer(reads[1].get(), "LLEN"));
+        const uint64_t index = stored_u64(reads[2].get(), "index of id " + id_hex);
+        if (index >= count) {
+            corrupt("id " + id_hex + " points past the last leaf");
+        }
+        std::vector<Command> writes;
+        const Fr root =
+            revocation_commands(index, count, id_hex, cause, parse_time(reads[4].get()), writes);
+        require_check(check, index, root);
+        const Reply applied = connection_.transaction(writes);
+        watch.executed();
+        if (applied) {
+            return root;
+        }
+        pause_before_retry(attempt);
+    }
+    throw Error(ErrorKind::store, "gave up revoking " + id_hex + " after " +
+                                      std::to_string(kMaxAttempts) + " conflicting attempts");
+}
+
+Fr Registry::replace_tree(const std::vector<LeafRecord>& records, const std::string& cursor) {
+    if (records.size() > (uint64_t{1} << depth_)) {
+        throw Error(ErrorKind::refused, "more leaves than the tree holds");
+    }
+    std::vector<Fr> leaves;
+    leaves.reserve(records.size());
+    for (const LeafRecord& record : records) {
+        leaves.push_back(record.leaf);
+    }
+    const std::vector<std::vector<Fr>> levels = build_levels(leaves, depth_);
+    const Fr root = leaves.empty() ? zeros_[depth_] : levels[depth_][0];
+    const std::string root_hex = fr_to_hex(root);
+
+    std::vector<Command> writes{{"DEL", keys_.leaves, keys_.nodes, keys_.ids, keys_.revoked,
+                                 keys_.roots},
+                                {"SET", keys_.depth, std::to_string(depth_)}};
+    for (size_t start = 0; start < records.size(); start += kChunk) {
+        const size_t end = std::min(records.size(), start + kChunk);
+        Command push{"RPUSH", keys_.leaves};
+        Command ids{"HSET", keys_.ids};
+        Command revoked{"HSET", keys_.revoked};
+        for (size_t i = start; i < end; ++i) {
+            push.push_back(fr_to_hex(records[i].leaf));
+            ids.push_back(fr_to_hex(records[i].id));
+            ids.push_back(std::to_string(i));
+            if (!records[i].revoked_by.empty()) {
+                revoked.push_back(fr_to_hex(records[i].id));
+                revoked.push_back(records[i].revoked_by);
+            }
+        }
+        writes.push_back(std::move(push));
+        writes.push_back(std::move(ids));
+        if (revoked.size() > 2) {
+            writes.push_back(std::move(revoked));
+        }
+    }
+    Command nodes{"HSET", keys_.nodes};
+    for (unsigned h = 1; h <= depth_; ++h) {
+        for (uint64_t j = 0; j < levels[h].size(); ++j) {
+            nodes.push_back(node_field(h, j));
+            nodes.push_back(fr_to_hex(levels[h][j]));
+            if (nodes.size() >= 2 + 2 * kChunk) {
+                writes.push_back(std::exchange(nodes, Command{"HSET", keys_.nodes}));
+            }
+        }
+    }
+    if (nodes.size() > 2) {
+        writes.push_back(std::move(nodes));
+    }
+    // As after the registrar's appends, an empty tree publishes no root.
+    if (!records.empty()) {
+        writes.push_back({"ZADD", keys_.roots, "+inf", root_hex});
+    }
+    writes.push_back({"SET", keys_.chain_cursor, cursor});
+    writes.push_back(log_entry(keys_, server_time(), "replace-tree",
+                               {{"leaves", std::to_string(records.size())},
+                                {"root", root_hex},
+                                {"chain_cursor", cursor}}));
+    connection_.transaction(writes);
+    return root;
+}
+
+Registry::LeafPath Registry::path_of(const Fr& id) {
+    const std::string id_hex = fr_to_hex(id);
+    for (unsigned attempt = 0; attempt < kMaxAttempts; ++attempt) {
+        Watch watch(connection_, {&keys_.leaves, &keys_.nodes, &keys_.ids});
+        const std::vector<Reply> reads = connection_.pipeline({
+            {"LLEN", keys_.leaves},
+            {"HGET", keys_.ids, id_hex},
+        });
+        if (reply_is_nil(reads[1].get())) {
+            throw Error(ErrorKind::refused, "id " + id_hex + " is not registered");
+        }
+        const auto count = static_cast<uint64_t>(reply_integer(reads[0].get(), "LLEN"));
+        LeafPath path;
+        path.index = stored_u64(reads[1].get(), "index of id " + id_hex);
+        if (path.index >= count) {
+            corrupt("id " + id_hex + " points past the last leaf");
+        }
+        path.siblings = read_siblings(path.index, count);
+        const Reply leaf = connection_.run({"LINDEX", keys_.leaves, std::to_string(path.index)});
+        path.root = path_nodes(stored_fr(leaf.get(), "leaf " + std::to_string(path.index)),
+                               path.index, path.siblings)
+                        .back();
+        // A read-only transaction: EXEC fails if the tree changed meanwhile.
+        const Reply unchanged = connection_.transaction({{"LLEN", keys_.leaves}});
+        watch.executed();
+        if (unchanged) {
+            return path;
+        }
+        pause_before_retry(attempt);
+    }
+    throw Error(ErrorKind::store, "the tree kept changing while reading a path");
+}
+
+std::optional<std::string> Registry::chain_cursor() {
+    const Reply stored = connection_.run({"GET", keys_.chain_cursor});
+    if (reply_is_nil(stored.get())) {
+        return std::nullopt;
+    }
+    return reply_string(stored.get(), keys_.chain_cursor);
+}
+
+void Registry::set_chain_cursor(const std::string& cursor) {
+    connection_.run({"SET", keys_.chain_cursor, cursor});
 }
 
 RebuildReport Registry::rebuild(bool repair) {

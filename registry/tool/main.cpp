@@ -14,10 +14,12 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "zkregistry/chain.hpp"
 #include "zkregistry/encoding.hpp"
 #include "zkregistry/error.hpp"
 #include "zkregistry/registry.hpp"
@@ -51,8 +53,17 @@ commands:
   rebuild [--check]                   recompute the tree from the leaves and repair what
                                       differs (--check: only report)
   prune-roots --older-than SECONDS    drop roots retired more than SECONDS ago
+  path --id ID                        the authentication path of ID's leaf in the current
+                                      tree: {"index", "root", "siblings"}, decimal, as the
+                                      contract's slash(k, siblings) takes them
+  follow --rpc URL --contract ADDRESS --from-block N [--confirmations N] [--poll-ms MS] [--once]
+                                      mirror the deposit contract's events into the tree
+                                      (instead of register and revoke): JSON-RPC to an
+                                      Ethereum node, blocks applied once N more are on top
+                                      (default 0), resuming from the saved chain cursor;
+                                      --once: stop when caught up, else run until SIGINT/SIGTERM
 
-  --publish FILE   (register, revoke, watch, rebuild) after a change to the tree,
+  --publish FILE   (register, revoke, watch, rebuild, follow) after a change to the tree,
                    rewrite FILE as `leaves --out FILE` does
 
 exit status: 0 done, 1 rebuild found differences, 2 bad usage or input,
@@ -97,8 +108,9 @@ struct Arguments {
 Arguments parse_arguments(int argc, char** argv) {
     static const std::set<std::string> kValued = {"--redis", "--prefix", "--depth", "--id",
                                                   "--deposit", "--out", "--older-than", "--max",
-                                                  "--publish"};
-    static const std::set<std::string> kFlags = {"--json", "--from-evidence", "--check"};
+                                                  "--publish", "--rpc", "--contract",
+                                                  "--from-block", "--confirmations", "--poll-ms"};
+    static const std::set<std::string> kFlags = {"--json", "--from-evidence", "--check", "--once"};
     static const std::map<std::string, std::set<std::string>> kCommandOptions = {
         {"register", {"--id", "--deposit", "--publish"}},
         {"leaves", {"--out"}},
@@ -108,6 +120,10 @@ Arguments parse_arguments(int argc, char** argv) {
         {"watch", {"--publish"}},
         {"rebuild", {"--check", "--publish"}},
         {"prune-roots", {"--older-than"}},
+        {"path", {"--id"}},
+        {"follow",
+         {"--rpc", "--contract", "--from-block", "--confirmations", "--poll-ms", "--once",
+          "--publish"}},
     };
     static const std::set<std::string> kGlobal = {"--redis", "--prefix", "--depth", "--json"};
 
@@ -185,6 +201,43 @@ std::string outcome_text(const zkregistry::EvidenceOutcome& outcome) {
         line += ", new root " + zkregistry::fr_to_hex(*outcome.root);
     }
     return line;
+}
+
+std::string step_text(const zkregistry::FollowStep& step) {
+    return std::string(step.reorg ? "reorg: tree rebuilt from the chain up to block "
+                                  : "applied blocks up to ") +
+           std::to_string(*step.reached) + ": " + std::to_string(step.deposits) + " deposits, " +
+           std::to_string(step.slashes) + " slashes, " + std::to_string(step.already_applied) +
+           " already applied";
+}
+
+json step_json(const zkregistry::FollowStep& step) {
+    return json{{"block", *step.reached},      {"reorg", step.reorg},
+                {"deposits", step.deposits},   {"slashes", step.slashes},
+                {"already_applied", step.already_applied}};
+}
+
+// A 0x-prefixed 20-byte address, returned in lower case.
+std::string parse_address(const std::string& text) {
+    static constexpr std::string_view kHex = "0123456789abcdefABCDEF";
+    if (text.size() != 42 || text.compare(0, 2, "0x") != 0 ||
+        text.find_first_not_of(kHex, 2) != std::string::npos) {
+        throw Error(ErrorKind::invalid_input, "--contract must be 0x and 40 hex digits");
+    }
+    std::string address = text;
+    for (char& c : address) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return address;
+}
+
+void stop_on_signals() {
+    struct sigaction action {};
+    action.sa_handler = request_stop;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
 }
 
 bool changed_tree(const std::vector<zkregistry::EvidenceOutcome>& outcomes) {
@@ -282,10 +335,23 @@ int run(const Arguments& args) {
     if (args.command == "register") {
         id = zkregistry::parse_field_decimal(args.required("--id"), "--id");
         deposit = zkregistry::parse_deposit(args.required("--deposit"));
+    } else if (args.command == "path") {
+        id = zkregistry::parse_field_decimal(args.required("--id"), "--id");
     } else if (args.command == "prune-roots") {
         older_than = zkregistry::parse_u64(args.required("--older-than"), "--older-than");
     } else if (args.command == "revoke" && args.value("--max")) {
         max_entries = zkregistry::parse_u64(*args.value("--max"), "--max");
+    }
+    zkregistry::FollowOptions follow;
+    auto poll = std::chrono::milliseconds(1000);
+    if (args.command == "follow") {
+        args.required("--rpc");
+        follow.contract = parse_address(args.required("--contract"));
+        follow.from_block = zkregistry::parse_u64(args.required("--from-block"), "--from-block");
+        follow.confirmations =
+            zkregistry::parse_u64(args.value("--confirmations").value_or("0"), "--confirmations");
+        poll = std::chrono::milliseconds(
+            zkregistry::parse_u64(args.value("--poll-ms").value_or("1000"), "--poll-ms"));
     }
 
     const std::optional<std::string> publish = args.value("--publish");
@@ -395,13 +461,45 @@ int run(const Arguments& args) {
         }
         return kExitOk;
     }
+    if (args.command == "path") {
+        const zkregistry::Registry::LeafPath path = registry.path_of(*id);
+        json siblings = json::array();
+        for (const libverify::Fr& sibling : path.siblings) {
+            siblings.push_back(zkregistry::fr_to_decimal(sibling));
+        }
+        std::cout << json{{"index", path.index},
+                          {"root", zkregistry::fr_to_decimal(path.root)},
+                          {"siblings", std::move(siblings)}}
+                  << "\n";
+        return kExitOk;
+    }
+    if (args.command == "follow") {
+        zkregistry::RpcClient rpc(args.required("--rpc"),
+                                  std::chrono::duration_cast<std::chrono::milliseconds>(kTimeout));
+        zkregistry::Follower follower(registry, rpc, follow);
+        const bool once = args.flags.count("--once") != 0;
+        stop_on_signals();
+        if (publish) {
+            publish_leaves(registry, *publish);
+        }
+        while (g_stop == 0) {
+            const zkregistry::FollowStep step = follower.step();
+            if (!step.reached) {
+                if (once) {
+                    break;
+                }
+                std::this_thread::sleep_for(poll);
+                continue;
+            }
+            std::cout << (as_json ? step_json(step).dump() : step_text(step)) << std::endl;
+            if (publish && (step.reorg || step.deposits + step.slashes != 0)) {
+                publish_leaves(registry, *publish);
+            }
+        }
+        return kExitOk;
+    }
     if (args.command == "watch") {
-        struct sigaction action {};
-        action.sa_handler = request_stop;
-        action.sa_flags = SA_RESTART;
-        sigemptyset(&action.sa_mask);
-        sigaction(SIGINT, &action, nullptr);
-        sigaction(SIGTERM, &action, nullptr);
+        stop_on_signals();
         if (publish) {
             publish_leaves(registry, *publish);
         }

@@ -35,9 +35,18 @@ struct Keys {
     std::string log;              // stream: what the registry did
     std::string evidence;         // stream: the gateway's double-spend evidence
     std::string evidence_cursor;  // string: id of the last evidence entry processed
+    std::string chain_cursor;     // string: "<block number> <block hash>" the chain follower reached
 };
 
 struct Registration {
+    uint64_t index = 0;
+    libverify::Fr root;
+};
+
+// What the chain follower knows of a change before the registry makes it:
+// the leaf's index and the contract's root after it. A change whose root
+// would differ is refused, so only the contract's roots are ever published.
+struct ChainCheck {
     uint64_t index = 0;
     libverify::Fr root;
 };
@@ -106,8 +115,50 @@ public:
     const Keys& keys() const { return keys_; }
 
     // Appends H(id, deposit). Error(refused) for an id registered before
-    // (revoked or not) or a full tree.
-    Registration register_deposit(const libverify::Fr& id, uint64_t deposit);
+    // (revoked or not), a full tree, or a failed `check`.
+    Registration register_deposit(const libverify::Fr& id, uint64_t deposit,
+                                  const std::optional<ChainCheck>& check = std::nullopt);
+
+    // The leaf index of a registered id, and whether it is revoked.
+    struct IdentityState {
+        uint64_t index = 0;
+        bool revoked = false;
+    };
+    std::optional<IdentityState> identity(const libverify::Fr& id);
+
+    // Sets the leaf of a registered, unrevoked id to 0, drops every older
+    // root and publishes the new one; `cause` names why in the revoked hash
+    // and the log (the chain follower: {"slash", transaction hash}).
+    // Error(refused) for an unknown or revoked id, or a failed `check`.
+    libverify::Fr revoke_identity(const libverify::Fr& id,
+                                  const std::pair<std::string, std::string>& cause,
+                                  const ChainCheck& check);
+
+    // One leaf of a tree given whole: its value, and the identity it belongs
+    // to with what revoked it (empty when active).
+    struct LeafRecord {
+        libverify::Fr id;
+        libverify::Fr leaf;
+        std::string revoked_by;
+    };
+    // Replaces the whole tree by `leaves` (in index order), drops every
+    // published root and publishes the new one, and sets the chain cursor, in
+    // one transaction: the chain follower's recovery from a reorg deeper than
+    // its confirmations. Returns the new root.
+    libverify::Fr replace_tree(const std::vector<LeafRecord>& leaves, const std::string& chain_cursor);
+
+    // The authentication path of a registered id's leaf in the current tree
+    // (what the contract's slash(k, siblings) takes). Error(refused) for an
+    // unknown id.
+    struct LeafPath {
+        uint64_t index = 0;
+        libverify::Fr root;
+        std::vector<libverify::Fr> siblings;
+    };
+    LeafPath path_of(const libverify::Fr& id);
+
+    std::optional<std::string> chain_cursor();
+    void set_chain_cursor(const std::string& cursor);
 
     libverify::Fr root();
     StatusReport status();
@@ -147,6 +198,10 @@ private:
                                                    const Verdict& verdict,
                                                    const std::string& cursor);
     void pause_before_retry(unsigned attempt);
+    static void require_check(const ChainCheck& check, uint64_t index, const libverify::Fr& root);
+    libverify::Fr revocation_commands(uint64_t index, uint64_t count, const std::string& id_hex,
+                                      const std::pair<std::string, std::string>& cause,
+                                      int64_t now, std::vector<Command>& writes);
 
     Connection& connection_;
     Keys keys_;

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {CreditDeposits} from "./CreditDeposits.sol";
+
+/// Deposits paid in ether: D = msg.value / pricePerCredit (wei per credit).
+contract EtherCreditDeposits is CreditDeposits {
+    constructor(Parameters memory p) CreditDeposits(p) {}
+
+    /// Deposits msg.value, a whole number of credits, for identity `id` = H(k).
+    function deposit(uint256 id) external payable nonReentrant {
+        _register(id, msg.value);
+    }
+
+    function _payOut(address to, uint256 amount) internal override {
+        (bool sent,) = to.call{value: amount}("");
+        if (!sent) {
+            revert PayoutFailed();
+        }
+    }
+}

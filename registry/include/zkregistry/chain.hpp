@@ -1,0 +1,107 @@
+#pragma once
+// Following the deposit contract (contracts/src/CreditDeposits.sol) over an
+// Ethereum node's JSON-RPC: its Deposited and Slashed events, decoded, and
+// the follower that mirrors them into the registry (docs/operations.md §11).
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "libverify/field.hpp"
+#include "zkregistry/registry.hpp"
+
+namespace zkregistry {
+
+// keccak256 of the events' signatures (topic 0), as `cast sig-event` prints
+// them; tests/chain checks them against cast.
+constexpr std::string_view kDepositedTopic =
+    "0x8b593b728c4acd39cabf4ea04de1acd92490ad4b2478ad7c611a75a1562bac49";
+constexpr std::string_view kSlashedTopic =
+    "0x69167f7f6dd608f98bdb964675ed1f6a2fbaceb55130f24f9f8b1b7b851d868e";
+
+struct ChainEvent {
+    enum class Kind { deposited, slashed };
+    Kind kind = Kind::deposited;
+    uint64_t block = 0;
+    uint64_t log_index = 0;
+    std::string transaction;  // 0x-hex hash
+    libverify::Fr id;
+    uint64_t leaf_index = 0;
+    uint64_t credits = 0;     // Deposited
+    libverify::Fr leaf;       // Deposited
+    libverify::Fr root;       // the contract's root after the event
+};
+
+// Decodes the result of eth_getLogs for the contract: only its two events,
+// in chain order. Throws Error(invalid_input) on anything malformed (a field
+// element out of range, a short data word, a log of another address).
+std::vector<ChainEvent> decode_logs(const nlohmann::json& logs, const std::string& contract);
+
+// A synchronous JSON-RPC client (HTTP POST, one call at a time).
+class RpcClient {
+public:
+    RpcClient(std::string url, std::chrono::milliseconds timeout);
+    RpcClient(const RpcClient&) = delete;
+    RpcClient& operator=(const RpcClient&) = delete;
+    ~RpcClient();
+
+    // The call's result; throws Error(store) for a transport failure or a
+    // JSON-RPC error.
+    nlohmann::json call(const std::string& method, const nlohmann::json& params);
+
+    uint64_t block_number();
+    // The hash of block `number`, or none when the node has no such block.
+    std::optional<std::string> block_hash(uint64_t number);
+
+private:
+    std::string url_;
+    std::chrono::milliseconds timeout_;
+    void* curl_ = nullptr;
+    uint64_t next_id_ = 1;
+};
+
+struct FollowOptions {
+    std::string contract;        // 0x-hex address, lower case
+    uint64_t from_block = 0;     // the deployment block
+    uint64_t confirmations = 0;  // blocks on top of a block before it is applied
+    uint64_t batch_blocks = 2000;
+};
+
+struct FollowStep {
+    uint64_t deposits = 0;
+    uint64_t slashes = 0;
+    uint64_t already_applied = 0;  // events a restart met again
+    bool reorg = false;            // the tree was rebuilt from the chain
+    std::optional<uint64_t> reached;  // the last block applied, when any
+};
+
+// Mirrors the contract into the registry: every confirmed Deposited event
+// appends its leaf at exactly its index, every Slashed event revokes its
+// identity, and each root published is checked against the contract's. The
+// chain cursor (block number and hash) is saved after each batch, so a
+// restart resumes there, and events it meets again are recognised and
+// skipped. When the cursor's block is no longer on the chain (a reorg deeper
+// than the confirmations), the whole tree is rebuilt from the contract's
+// events up to the newest confirmed block.
+class Follower {
+public:
+    Follower(Registry& registry, RpcClient& rpc, FollowOptions options);
+
+    // One pass up to the newest confirmed block (at most `batch_blocks`).
+    FollowStep step();
+
+private:
+    void apply(const ChainEvent& event, FollowStep& result);
+    FollowStep resync(uint64_t safe_block);
+    std::vector<ChainEvent> logs(uint64_t from, uint64_t to);
+
+    Registry& registry_;
+    RpcClient& rpc_;
+    FollowOptions options_;
+};
+
+}  // namespace zkregistry

@@ -1,0 +1,375 @@
+#include "zkregistry/chain.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <string_view>
+#include <utility>
+
+#include "zkregistry/encoding.hpp"
+#include "zkregistry/error.hpp"
+#include "zkregistry/tree.hpp"
+
+namespace zkregistry {
+
+using libverify::Fr;
+using nlohmann::json;
+
+namespace {
+
+[[noreturn]] void malformed(const std::string& what) {
+    throw Error(ErrorKind::invalid_input, "malformed log from the node: " + what);
+}
+
+const std::string& text_field(const json& object, const char* name) {
+    const auto it = object.find(name);
+    if (it == object.end() || !it->is_string()) {
+        malformed(std::string("no string \"") + name + "\"");
+    }
+    return it->get_ref<const std::string&>();
+}
+
+// Hex digits (lower case) as a number; false when one is not a digit or
+// the value needs more than 64 bits.
+bool hex_value(std::string_view digits, uint64_t& value) {
+    value = 0;
+    for (const char c : digits) {
+        unsigned digit = 0;
+        if (c >= '0' && c <= '9') {
+            digit = static_cast<unsigned>(c - '0');
+        } else if (c >= 'a' && c <= 'f') {
+            digit = static_cast<unsigned>(c - 'a' + 10);
+        } else {
+            return false;
+        }
+        if (value >> 60 != 0) {
+            return false;
+        }
+        value = value << 4 | digit;
+    }
+    return true;
+}
+
+// A JSON-RPC quantity: "0x" then 1 to 16 hex digits, no leading zeros.
+uint64_t quantity(std::string_view text, const std::string& what) {
+    uint64_t value = 0;
+    if (text.size() < 3 || text.size() > 18 || text.substr(0, 2) != "0x" ||
+        (text.size() > 3 && text[2] == '0') || !hex_value(text.substr(2), value)) {
+        malformed(what + " is not a quantity");
+    }
+    return value;
+}
+
+std::string to_quantity(uint64_t value) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string digits;
+    do {
+        digits.insert(digits.begin(), kDigits[value & 15]);
+        value >>= 4;
+    } while (value != 0);
+    return "0x" + digits;
+}
+
+// One 32-byte word of a log's data or topics, as a field element.
+Fr field_word(std::string_view hex64, const std::string& what) {
+    Fr value;
+    if (!fr_from_hex(hex64, value)) {
+        malformed(what + " is not a field element");
+    }
+    return value;
+}
+
+// A word holding an unsigned integer below 2^bits (bits a multiple of 4).
+uint64_t integer_word(std::string_view hex64, unsigned bits, const std::string& what) {
+    const size_t leading = hex64.size() - bits / 4;
+    uint64_t value = 0;
+    if (hex64.substr(0, leading).find_first_not_of('0') != std::string_view::npos ||
+        !hex_value(hex64.substr(leading), value)) {
+        malformed(what + " is not an integer of " + std::to_string(bits) + " bits");
+    }
+    return value;
+}
+
+std::vector<std::string_view> data_words(const std::string& data, size_t count) {
+    if (data.size() != 2 + 64 * count || data.compare(0, 2, "0x") != 0) {
+        malformed("data of " + std::to_string(data.size()) + " characters, expected " +
+                  std::to_string(count) + " words");
+    }
+    std::vector<std::string_view> words;
+    for (size_t i = 0; i < count; ++i) {
+        words.push_back(std::string_view(data).substr(2 + 64 * i, 64));
+    }
+    return words;
+}
+
+std::string lower(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+size_t append_body(char* data, size_t size, size_t count, void* sink) {
+    static_cast<std::string*>(sink)->append(data, size * count);
+    return size * count;
+}
+
+}  // namespace
+
+std::vector<ChainEvent> decode_logs(const json& logs, const std::string& contract) {
+    if (!logs.is_array()) {
+        malformed("eth_getLogs did not answer an array");
+    }
+    std::vector<ChainEvent> events;
+    for (const json& log : logs) {
+        if (!log.is_object()) {
+            malformed("a log is not an object");
+        }
+        if (lower(text_field(log, "address")) != contract) {
+            malformed("a log of another address");
+        }
+        if (log.contains("removed") && log["removed"] != false) {
+            malformed("a removed log");
+        }
+        const auto topics = log.find("topics");
+        if (topics == log.end() || !topics->is_array() || topics->size() != 2 ||
+            !(*topics)[0].is_string() || !(*topics)[1].is_string()) {
+            malformed("topics are not [event, id]");
+        }
+        const std::string topic = lower((*topics)[0].get<std::string>());
+        const std::string id_topic = lower((*topics)[1].get<std::string>());
+        if (id_topic.size() != 66 || id_topic.compare(0, 2, "0x") != 0) {
+            malformed("the id topic is not one word");
+        }
+        ChainEvent event;
+        event.block = quantity(text_field(log, "blockNumber"), "blockNumber");
+        event.log_index = quantity(text_field(log, "logIndex"), "logIndex");
+        event.transaction = lower(text_field(log, "transactionHash"));
+        event.id = field_word(std::string_view(id_topic).substr(2), "id");
+        // The words are views into `data`, which must outlive them.
+        const std::string data = lower(text_field(log, "data"));
+        if (topic == kDepositedTopic) {
+            // (uint32 leafIndex, uint64 credits, uint256 leaf, uint256 root, address payer)
+            const auto words = data_words(data, 5);
+            event.kind = ChainEvent::Kind::deposited;
+            event.leaf_index = integer_word(words[0], 32, "leafIndex");
+            event.credits = integer_word(words[1], 64, "credits");
+            event.leaf = field_word(words[2], "leaf");
+            event.root = field_word(words[3], "root");
+        } else if (topic == kSlashedTopic) {
+            // (uint32 leafIndex, uint256 k, uint256 root, address slasher, uint256 bounty,
+            //  uint256 treasuryShare)
+            const auto words = data_words(data, 6);
+            event.kind = ChainEvent::Kind::slashed;
+            event.leaf_index = integer_word(words[0], 32, "leafIndex");
+            event.root = field_word(words[2], "root");
+        } else {
+            continue;
+        }
+        events.push_back(std::move(event));
+    }
+    std::sort(events.begin(), events.end(), [](const ChainEvent& a, const ChainEvent& b) {
+        return std::pair(a.block, a.log_index) < std::pair(b.block, b.log_index);
+    });
+    return events;
+}
+
+RpcClient::RpcClient(std::string url, std::chrono::milliseconds timeout)
+    : url_(std::move(url)), timeout_(timeout), curl_(curl_easy_init()) {
+    if (curl_ == nullptr) {
+        throw Error(ErrorKind::store, "cannot initialise libcurl");
+    }
+}
+
+RpcClient::~RpcClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+
+json RpcClient::call(const std::string& method, const json& params) {
+    CURL* curl = static_cast<CURL*>(curl_);
+    const std::string request =
+        json{{"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", params}}.dump();
+    std::string body;
+    curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+    curl_easy_reset(curl);
+    curl_easy_setopt(curl, CURLOPT_URL, url_.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.size()));
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    const CURLcode code = curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(headers);
+    if (code != CURLE_OK) {
+        throw Error(ErrorKind::store, method + " to the node failed: " + curl_easy_strerror(code));
+    }
+    if (status != 200) {
+        throw Error(ErrorKind::store, method + ": the node answered HTTP " + std::to_string(status));
+    }
+    const json answer = json::parse(body, nullptr, false);
+    if (answer.is_discarded() || !answer.is_object()) {
+        throw Error(ErrorKind::store, method + ": the node answered no JSON object");
+    }
+    if (answer.contains("error")) {
+        throw Error(ErrorKind::store, method + ": " + answer["error"].dump());
+    }
+    if (!answer.contains("result")) {
+        throw Error(ErrorKind::store, method + ": the answer has no result");
+    }
+    return answer["result"];
+}
+
+uint64_t RpcClient::block_number() {
+    const json result = call("eth_blockNumber", json::array());
+    if (!result.is_string()) {
+        malformed("eth_blockNumber is not a string");
+    }
+    return quantity(result.get<std::string>(), "eth_blockNumber");
+}
+
+std::optional<std::string> RpcClient::block_hash(uint64_t number) {
+    const json block = call("eth_getBlockByNumber", json::array({to_quantity(number), false}));
+    if (block.is_null()) {
+        return std::nullopt;
+    }
+    if (!block.is_object()) {
+        malformed("eth_getBlockByNumber is not an object");
+    }
+    return lower(text_field(block, "hash"));
+}
+
+Follower::Follower(Registry& registry, RpcClient& rpc, FollowOptions options)
+    : registry_(registry), rpc_(rpc), options_(std::move(options)) {
+    options_.contract = lower(options_.contract);
+    if (registry_.depth() != kDefaultDepth) {
+        throw Error(ErrorKind::refused, "the contract's tree has depth " +
+                                            std::to_string(kDefaultDepth) + ", the registry's " +
+                                            std::to_string(registry_.depth()));
+    }
+    if (options_.batch_blocks == 0) {
+        throw Error(ErrorKind::invalid_input, "the batch must be at least one block");
+    }
+}
+
+std::vector<ChainEvent> Follower::logs(uint64_t from, uint64_t to) {
+    std::vector<ChainEvent> events;
+    for (uint64_t start = from; start <= to; start += options_.batch_blocks) {
+        const uint64_t end = std::min(to, start + options_.batch_blocks - 1);
+        const json filter = {
+            {"address", options_.contract},
+            {"fromBlock", to_quantity(start)},
+            {"toBlock", to_quantity(end)},
+            {"topics", json::array({json::array({kDepositedTopic, kSlashedTopic})})},
+        };
+        std::vector<ChainEvent> batch =
+            decode_logs(rpc_.call("eth_getLogs", json::array({filter})), options_.contract);
+        events.insert(events.end(), batch.begin(), batch.end());
+    }
+    return events;
+}
+
+FollowStep Follower::step() {
+    FollowStep result;
+    const uint64_t head = rpc_.block_number();
+    if (head < options_.confirmations) {
+        return result;
+    }
+    const uint64_t safe = head - options_.confirmations;
+    uint64_t next = options_.from_block;
+    if (const auto cursor = registry_.chain_cursor()) {
+        const size_t space = cursor->find(' ');
+        if (space == std::string::npos) {
+            throw Error(ErrorKind::store, "the chain cursor is malformed");
+        }
+        const uint64_t reached = parse_u64(cursor->substr(0, space), "the chain cursor");
+        if (rpc_.block_hash(reached) != cursor->substr(space + 1)) {
+            return resync(safe);
+        }
+        next = reached + 1;
+    }
+    if (next > safe) {
+        return result;
+    }
+    const uint64_t to = std::min(safe, next + options_.batch_blocks - 1);
+    const std::optional<std::string> hash = rpc_.block_hash(to);
+    const std::vector<ChainEvent> events = logs(next, to);
+    if (!hash || rpc_.block_hash(to) != hash) {
+        return result;  // the chain changed under the query: the next step starts over
+    }
+    for (const ChainEvent& event : events) {
+        apply(event, result);
+    }
+    registry_.set_chain_cursor(std::to_string(to) + " " + *hash);
+    result.reached = to;
+    return result;
+}
+
+void Follower::apply(const ChainEvent& event, FollowStep& result) {
+    const std::optional<Registry::IdentityState> known = registry_.identity(event.id);
+    const std::string where = "the event in transaction " + event.transaction;
+    if (event.kind == ChainEvent::Kind::deposited) {
+        if (known) {
+            if (known->index != event.leaf_index) {
+                throw Error(ErrorKind::refused, where + " puts a registered id at another leaf");
+            }
+            ++result.already_applied;
+            return;
+        }
+        if (hash_pair(event.id, Fr::from_u64(event.credits)) != event.leaf) {
+            throw Error(ErrorKind::refused, where + " has a leaf other than H(id, credits)");
+        }
+        registry_.register_deposit(event.id, event.credits,
+                                   ChainCheck{event.leaf_index, event.root});
+        ++result.deposits;
+        return;
+    }
+    if (!known || known->index != event.leaf_index) {
+        throw Error(ErrorKind::refused, where + " slashes a leaf the registry does not hold");
+    }
+    if (known->revoked) {
+        ++result.already_applied;
+        return;
+    }
+    registry_.revoke_identity(event.id, {"slash", event.transaction},
+                              ChainCheck{event.leaf_index, event.root});
+    ++result.slashes;
+}
+
+FollowStep Follower::resync(uint64_t safe) {
+    FollowStep result;
+    result.reorg = true;
+    const std::optional<std::string> hash = rpc_.block_hash(safe);
+    const std::vector<ChainEvent> events = logs(options_.from_block, safe);
+    if (!hash || rpc_.block_hash(safe) != hash) {
+        return result;
+    }
+    std::vector<Registry::LeafRecord> records;
+    std::vector<Fr> leaves;
+    for (const ChainEvent& event : events) {
+        if (event.kind == ChainEvent::Kind::deposited) {
+            if (event.leaf_index != records.size()) {
+                throw Error(ErrorKind::refused, "the contract's deposits skip a leaf");
+            }
+            records.push_back({event.id, event.leaf, std::string()});
+            leaves.push_back(event.leaf);
+            ++result.deposits;
+        } else {
+            if (event.leaf_index >= records.size() || records[event.leaf_index].id != event.id) {
+                throw Error(ErrorKind::refused, "the contract slashes a leaf it never had");
+            }
+            records[event.leaf_index].leaf = Fr::zero();
+            records[event.leaf_index].revoked_by = event.transaction;
+            leaves[event.leaf_index] = Fr::zero();
+            ++result.slashes;
+        }
+    }
+    if (!events.empty() && tree_root(leaves, kDefaultDepth) != events.back().root) {
+        throw Error(ErrorKind::refused, "the contract's events give another root than its own");
+    }
+    registry_.replace_tree(records, std::to_string(safe) + " " + *hash);
+    result.reached = safe;
+    return result;
+}
+
+}  // namespace zkregistry

@@ -1,0 +1,121 @@
+"""A local chain for the integration tests: a real anvil, the deposit
+contract deployed by forge's script (contracts/script/Deploy.s.sol), and
+transactions sent with cast, all from the pinned npm packages."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import urllib.request
+
+import harness
+from zkcredit_fixtures import C_MAX, REPO_ROOT, SCOPE
+
+FOUNDRY = os.path.join(REPO_ROOT, "node_modules", "@foundry-rs")
+ANVIL = os.path.join(FOUNDRY, "anvil-linux-amd64", "bin", "anvil")
+FORGE = os.path.join(FOUNDRY, "forge-linux-amd64", "bin", "forge")
+CAST = os.path.join(FOUNDRY, "cast-linux-amd64", "bin", "cast")
+CONTRACTS = os.path.join(REPO_ROOT, "contracts")
+
+TREASURY = "0x0000000000000000000000000000000000007ea5"
+PRICE = 10**9          # wei per credit unit
+MIN_CREDITS = C_MAX    # the smallest deposit pays for one request
+BOUNTY = 100 * PRICE   # to whoever slashes
+
+
+class Anvil:
+    def __init__(self):
+        self.port = harness.free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+        self.dir = tempfile.mkdtemp(prefix="zkc-anvil-")
+        self.keys = []  # anvil's funded development accounts: public test keys
+
+    def start(self):
+        # Automine: each transaction gets its own block; tests mine more
+        # blocks to confirm.
+        config = os.path.join(self.dir, "accounts.json")
+        self.proc = subprocess.Popen([ANVIL, "--port", str(self.port), "--silent",
+                                      "--config-out", config],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        harness.wait_for_port(self.port, self.proc)
+        with open(config) as f:
+            self.keys = json.load(f)["private_keys"]
+        return self
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def rpc(self, method, *params):
+        request = urllib.request.Request(
+            self.url, data=json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                                       "params": list(params)}).encode(),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            reply = json.load(answer)
+        if "error" in reply:
+            raise RuntimeError(f"{method}: {reply['error']}")
+        return reply["result"]
+
+    def block_number(self):
+        return int(self.rpc("eth_blockNumber"), 16)
+
+    def mine(self, blocks):
+        self.rpc("anvil_mine", hex(blocks))
+
+
+class Contracts:
+    """Compiles once per test class (into a temporary directory) and deploys
+    fresh ether deposit contracts."""
+
+    def __init__(self, anvil):
+        self.anvil = anvil
+        self.build = tempfile.mkdtemp(prefix="zkc-forge-")
+
+    def cleanup(self):
+        shutil.rmtree(self.build, ignore_errors=True)
+
+    def deploy(self, treasury=TREASURY):
+        """Deploys an EtherCreditDeposits; returns its address and a block at
+        or before its deployment."""
+        first_block = self.anvil.block_number() + 1
+        env = dict(os.environ, ZKC_DEPLOYER_KEY=self.anvil.keys[0], ZKC_SCOPE=SCOPE,
+                   ZKC_C_MAX=str(C_MAX), ZKC_KEY_HASH="1", ZKC_PRICE=str(PRICE),
+                   ZKC_MIN_CREDITS=str(MIN_CREDITS), ZKC_SLASH_BOUNTY=str(BOUNTY),
+                   ZKC_TREASURY=treasury)
+        done = subprocess.run(
+            [FORGE, "script", "script/Deploy.s.sol", "--rpc-url", self.anvil.url, "--broadcast",
+             "--offline", "--json", "--out", os.path.join(self.build, "out"),
+             "--cache-path", os.path.join(self.build, "cache")],
+            cwd=CONTRACTS, env=env, capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            raise RuntimeError(f"forge script failed: {done.stderr[-3000:]}{done.stdout[-3000:]}")
+        # The script's return value; the deployment is in a later block.
+        result = json.loads(done.stdout.splitlines()[0])
+        return result["returns"]["deposits"]["value"].lower(), first_block
+
+    def send(self, address, signature, *args, account=1, value=None):
+        key = self.anvil.keys[account]
+        # A plain transfer has no signature.
+        call = [signature, *map(str, args)] if signature else []
+        command = [CAST, "send", "--rpc-url", self.anvil.url, "--private-key", key, "--json",
+                   address, *call]
+        if value is not None:
+            command[2:2] = ["--value", str(value)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"cast send {signature}: {done.stderr[-2000:]}")
+        receipt = json.loads(done.stdout)
+        if receipt["status"] != "0x1":
+            raise RuntimeError(f"cast send {signature} reverted")
+        return receipt
+
+    def call(self, address, signature, *args):
+        done = subprocess.run([CAST, "call", "--rpc-url", self.anvil.url, address, signature,
+                               *map(str, args)], capture_output=True, text=True, timeout=60,
+                              check=True)
+        return done.stdout.strip()

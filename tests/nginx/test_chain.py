@@ -1,0 +1,187 @@
+"""Deposits on a real chain, end to end: anvil with the deposit contract, the
+registry following it (`zkcredit-registry follow`), the real gateway (nginx
++ module) with real Redis, and credentials proved by snarkjs. A deposit
+becomes usable only after the configured confirmations, the published roots
+are the contract's, a slash retires every older root, a reorg that drops a
+deposit retracts it, and a restart mid-stream neither skips nor repeats."""
+
+import json
+import os
+import subprocess
+import unittest
+
+import harness
+from chain_fixtures import CAST, PRICE, Anvil, Contracts
+from zkcredit_fixtures import (CIRCUIT_WASM, REPO_ROOT, Upstream, gateway, make_credentials,
+                               request_spec)
+
+REGISTRY = os.environ.get("ZKC_REGISTRY", "")
+PREFIX = "test:"
+CONFIRMATIONS = 2
+ALICE = {"k": "1234567", "deposit": "5000"}
+BOB = {"k": "7654321", "deposit": "3000"}
+CAROL = {"k": "99999", "deposit": "2000"}
+
+
+def identities(*users):
+    """H(k) of each user, by circomlibjs (the oracle for hashes)."""
+    script = ("import { buildPoseidon } from 'circomlibjs';"
+              "const p = await buildPoseidon();"
+              "const ks = JSON.parse(process.argv[1]);"
+              "console.log(JSON.stringify(ks.map((k) => p.F.toObject(p([BigInt(k)])).toString())));")
+    done = subprocess.run(["node", "--input-type=module", "-e", script,
+                           json.dumps([u["k"] for u in users])],
+                          capture_output=True, text=True, cwd=REPO_ROOT, check=True, timeout=60)
+    return json.loads(done.stdout)
+
+
+@unittest.skipUnless(REGISTRY and CIRCUIT_WASM and os.path.exists(CAST),
+                     "ZKC_REGISTRY, the circuit or the npm foundry packages are missing")
+class ChainTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # Each piece is stopped even when a later one fails to start.
+        cls.anvil = Anvil().start()
+        cls.addClassCleanup(cls.anvil.stop)
+        cls.contracts = Contracts(cls.anvil)
+        cls.addClassCleanup(cls.contracts.cleanup)
+        cls.redis = harness.Redis().start()
+        cls.addClassCleanup(cls.redis.stop)
+        cls.upstream = Upstream().start()
+        cls.addClassCleanup(cls.upstream.stop)
+        cls.nginx = gateway(cls.redis.port, cls.upstream.port).start()
+        cls.addClassCleanup(cls.nginx.stop)
+        cls.ids = dict(zip(("alice", "bob", "carol"), identities(ALICE, BOB, CAROL)))
+
+    def setUp(self):
+        self.redis.command("FLUSHALL")
+        self.address, self.deployed_at = self.contracts.deploy()
+
+    def registry(self, *args, expect=0):
+        done = subprocess.run([REGISTRY, "--redis", f"127.0.0.1:{self.redis.port}",
+                               "--prefix", PREFIX, "--json", *args],
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(done.returncode, expect, done.stderr)
+        return done.stdout
+
+    def follow(self):
+        """One catch-up pass; returns the steps it reported."""
+        out = self.registry("follow", "--rpc", self.anvil.url, "--contract", self.address,
+                            "--from-block", str(self.deployed_at),
+                            "--confirmations", str(CONFIRMATIONS), "--once")
+        return [json.loads(line) for line in out.splitlines()]
+
+    def deposit(self, name, user, account=1):
+        self.contracts.send(self.address, "deposit(uint256)", self.ids[name],
+                            account=account, value=int(user["deposit"]) * PRICE)
+
+    def contract_root(self):
+        return int(self.contracts.call(self.address, "currentRoot()(uint256)").split()[0])
+
+    def published(self):
+        """The roots the gateway accepts (score +inf: current)."""
+        return [v.decode() for v in
+                self.redis.command("ZRANGE", PREFIX + "roots", "0", "-1", "WITHSCORES")]
+
+    def registry_root(self):
+        return int(json.loads(self.registry("root"))["root"], 16)
+
+    def request(self, credential):
+        return self.nginx.request("GET", "/v1/models",
+                                  headers={"ZKCredit-Credential": credential["header"]})
+
+    def test_a_deposit_counts_after_its_confirmations_and_the_roots_are_the_contracts(self):
+        self.deposit("alice", ALICE)
+        self.deposit("bob", BOB, account=2)
+        made = make_credentials([ALICE, BOB], [request_spec(0, 0, "GET", "/v1/models"),
+                                               request_spec(1, 0, "GET", "/v1/models")])
+        self.assertEqual(int(made["root_hex"], 16), self.contract_root(),
+                         "the contract's root is circomlibjs's for the same leaves")
+
+        # Bob's block has one block on top, not two: the registry applies
+        # only Alice's, and the gateway refuses a proof against both.
+        self.anvil.mine(CONFIRMATIONS - 1)
+        self.assertEqual(sum(s["deposits"] for s in self.follow()), 1)
+        self.assertEqual(self.request(made["credentials"][0]).status, 402)
+        self.anvil.mine(1)
+        self.assertEqual(sum(s["deposits"] for s in self.follow()), 1)
+        self.assertEqual(self.registry_root(), self.contract_root(),
+                         "the C++ registry's root is the contract's")
+        self.assertEqual(self.request(made["credentials"][0]).status, 200)
+        self.assertEqual(self.request(made["credentials"][1]).status, 200)
+
+    def test_a_slash_changes_the_root_and_retires_every_older_root(self):
+        self.deposit("alice", ALICE)
+        self.deposit("bob", BOB, account=2)
+        self.anvil.mine(CONFIRMATIONS)
+        self.follow()
+        before = self.registry_root()
+        made = make_credentials([ALICE, BOB], [request_spec(1, 0, "GET", "/v1/models"),
+                                               request_spec(0, 0, "GET", "/v1/models")])
+
+        path = json.loads(self.registry("path", "--id", self.ids["bob"]))
+        self.assertEqual(int(path["root"]), self.contract_root())
+        siblings = "[" + ",".join(path["siblings"]) + "]"
+        self.contracts.send(self.address, "slash(uint256,uint256[20])", BOB["k"], siblings,
+                            account=3)
+        self.anvil.mine(CONFIRMATIONS)
+        steps = self.follow()
+        self.assertEqual(sum(s["slashes"] for s in steps), 1)
+        self.assertNotEqual(self.registry_root(), before)
+        self.assertEqual(self.registry_root(), self.contract_root())
+        self.assertEqual(self.published(), [format(self.contract_root(), "064x"), "inf"],
+                         "only the contract's new root is accepted")
+        # Proofs against the old root, Bob's and Alice's alike, are refused.
+        self.assertEqual(self.request(made["credentials"][0]).status, 402)
+        self.assertEqual(self.request(made["credentials"][1]).status, 402)
+
+    def test_a_reorg_that_drops_a_deposit_retracts_it(self):
+        self.deposit("alice", ALICE)
+        snapshot = self.anvil.rpc("evm_snapshot")
+        self.deposit("carol", CAROL, account=2)
+        self.anvil.mine(CONFIRMATIONS)
+        self.follow()
+        self.assertEqual(self.registry_root(), self.contract_root())
+        with_carol = self.registry_root()
+
+        # Carol's block and the ones on top are replaced by other blocks
+        # (a transfer makes their hashes differ), deeper than the confirmations.
+        self.anvil.rpc("evm_revert", snapshot)
+        self.contracts.send("0x000000000000000000000000000000000000dead", None, value=1)
+        self.anvil.mine(CONFIRMATIONS + 1)
+        steps = self.follow()
+        self.assertTrue(any(s["reorg"] for s in steps), steps)
+        self.assertNotEqual(self.registry_root(), with_carol)
+        self.assertEqual(self.registry_root(), self.contract_root())
+        leaves = json.loads(self.registry("leaves"))["leaves"]
+        self.assertEqual(len(leaves), 1, "only Alice's deposit is left")
+        self.assertEqual(self.published(), [format(self.contract_root(), "064x"), "inf"])
+
+    def test_a_restart_mid_stream_skips_nothing_and_repeats_nothing(self):
+        users = [dict(k=str(1000 + i), deposit=str(1000 + i)) for i in range(4)]
+        ids = identities(*users)
+        for i, user in enumerate(users[:2]):
+            self.contracts.send(self.address, "deposit(uint256)", ids[i],
+                                value=int(user["deposit"]) * PRICE)
+        self.anvil.mine(CONFIRMATIONS)
+        self.follow()
+        cursor = self.redis.command("GET", PREFIX + "registry:chain-cursor")
+        for i, user in enumerate(users[2:], start=2):
+            self.contracts.send(self.address, "deposit(uint256)", ids[i],
+                                value=int(user["deposit"]) * PRICE)
+        self.anvil.mine(CONFIRMATIONS)
+        self.follow()
+        # A registry that stopped after applying the later events but before
+        # saving its cursor starts again from the earlier cursor.
+        self.redis.command("SET", PREFIX + "registry:chain-cursor", cursor)
+        steps = self.follow()
+        self.assertEqual(sum(s["already_applied"] for s in steps), 2)
+        self.assertEqual(sum(s["deposits"] for s in steps), 0)
+        made = make_credentials(users, [])
+        leaves = json.loads(self.registry("leaves"))["leaves"]
+        self.assertEqual(leaves, made["leaves_hex"], "every leaf once, in chain order")
+        self.assertEqual(self.registry_root(), self.contract_root())
+
+
+if __name__ == "__main__":
+    unittest.main()
