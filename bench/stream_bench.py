@@ -2,7 +2,7 @@
 """What metering a streamed answer costs, side by side in one run.
 
 One nginx, one upstream that streams an OpenAI-format chat answer (SSE,
-CHUNKS chunks, its usage chunk and [DONE]), and three locations in front of
+CHUNKS chunks 1 ms apart, its usage chunk and [DONE]), and three locations in front of
 it: a plain `proxy_pass`, the same location gated by zkcredit with a fixed
 charge, and gated with `zkcredit_meter openai` (the stream read line by line
 and the voucher event inserted before [DONE]). Requests alternate between
@@ -33,6 +33,10 @@ import zkcredit_fixtures as fx  # noqa: E402
 from openai_upstream import USAGE, chunk  # noqa: E402
 
 
+# the time between two chunks, as between a model's tokens
+INTERVAL = 0.001
+
+
 def streaming_upstream(chunks):
     parts = [chunk("demo", {"content": f" word{i}"}, usage=None).encode() for i in range(chunks)]
     parts.append(chunk("demo", None, usage=USAGE, choices=False).encode())
@@ -45,6 +49,8 @@ def streaming_upstream(chunks):
             pass
 
         def do_GET(self):
+            # each chunk leaves at once, as a model server's tokens do
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
@@ -52,6 +58,7 @@ def streaming_upstream(chunks):
             for part in parts:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
                 self.wfile.flush()
+                time.sleep(INTERVAL)
             self.wfile.write(b"0\r\n\r\n")
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -93,7 +100,7 @@ def main():
     redis = harness.Redis().start()
     nginx = harness.Nginx(f"""
     zkcredit_redis 127.0.0.1:{redis.port};
-    zkcredit_redis_prefix bench:;
+    zkcredit_redis_prefix test:;
     upstream sse {{ server 127.0.0.1:{upstream.server_address[1]}; keepalive 8; }}
     server {{
         listen 127.0.0.1:%%PORT%%;
@@ -140,8 +147,8 @@ def main():
             print(f"  {name:8s} first byte {first:7.3f} ms   whole stream {total:7.3f} ms")
         print(f"  the gate adds       {median['gated'][0] - median['plain'][0]:+.3f} ms to the first byte")
         print(f"  the stream filter   {median['metered'][0] - median['gated'][0]:+.3f} ms to the first byte, "
-              f"{(median['metered'][1] - median['metered'][0]) / (median['gated'][1] - median['gated'][0]) - 1:+.1%} "
-              "on the rest of the stream")
+              f"{median['metered'][1] / median['gated'][1] - 1:+.2%} to the whole stream "
+              f"({(median['metered'][1] - median['gated'][1]) * 1000 / args.chunks:+.1f} us a chunk)")
     finally:
         nginx.stop()
         redis.stop()
