@@ -97,8 +97,10 @@ std::vector<Fr> compute_h(const FftDomain& domain, std::vector<Fr>& a, std::vect
                           std::vector<Fr>& c);
 
 // sum scalars[i] * bases[i] by Pippenger's bucket method with signed
-// windows; scalars are canonical integers below r (variable time). g1_msm
-// first splits each scalar in two halves of 127 bits by the GLV endomorphism.
+// windows; scalars are canonical integers below r (variable time). Each
+// scalar is first split in two halves of 127 bits by an endomorphism: GLV
+// on G1 ((x, y) -> (beta x, y)), GLS on G2 (psi, the multiplication by
+// p mod r = 6u^2).
 G1 g1_msm(const libverify::G1Affine* bases, const Limbs* scalars, size_t n);
 G2 g2_msm(const libverify::G2Affine* bases, const Limbs* scalars, size_t n);
 
