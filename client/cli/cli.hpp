@@ -33,12 +33,17 @@ struct Options {
     std::string refunds_url;
     // refund
     bool fetch = false;
+    // precompute: without the state lock, as request and sync start it
+    bool background = false;
+    // request, sync: start no background precompute
+    bool no_precompute = false;
 };
 
 int cmd_init(const Options& options);
 int cmd_register(const Options& options);
 int cmd_sync(const Options& options);
 int cmd_request(const Options& options);
+int cmd_precompute(const Options& options);
 int cmd_refund(const Options& options);
 int cmd_balance(const Options& options);
 int cmd_status(const Options& options);

@@ -1,7 +1,10 @@
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -18,6 +21,7 @@
 #include "zkclient/credit.hpp"
 #include "zkclient/http.hpp"
 #include "zkclient/merkle.hpp"
+#include "zkclient/precompute.hpp"
 #include "zkclient/prover.hpp"
 #include "zkclient/state.hpp"
 #include "zkclient/witness.hpp"
@@ -357,6 +361,130 @@ size_t recover_vouchers(State& state, const Options& options, bool only_unknown,
     return stored;
 }
 
+
+// The statement of the next ticket, as the request and the precompute
+// build it. Not movable: params points at opening.
+struct NextStatement {
+    zkclient::VoucherOpening opening;
+    zkclient::CreditParameters params;
+    zkclient::CreditInput input;
+    uint32_t index = 0;
+    uint64_t refund_total = 0;
+
+    NextStatement() = default;
+    NextStatement(const NextStatement&) = delete;
+    NextStatement& operator=(const NextStatement&) = delete;
+    ~NextStatement() {
+        input.wipe();
+        sodium_memzero(&params.k, sizeof params.k);
+        sodium_memzero(&params.salt_new, sizeof params.salt_new);
+    }
+};
+
+// Refuses a next ticket that the deposit and refunds do not cover.
+void require_solvent(const State& state) {
+    const zkclient::DeploymentInfo& d = state.deployment;
+    const uint32_t index = state.next_ticket;
+    const uint64_t refund_total = state.refund_total();
+    if (index == UINT32_MAX) fail(ExitCode::insufficient, "every ticket of this identity is used");
+    if (!zkclient::solvent(index, d.c_max, state.deposit, refund_total)) {
+        const Balance b = balance_of(state);
+        const __int128 needed = (static_cast<__int128>(index) + 1) * d.c_max;
+        fail(ExitCode::insufficient,
+             "not enough credit: ticket " + std::to_string(index) +
+                 " needs (i + 1) * C_max = " + int128_to_string(needed) +
+                 " <= deposit + refunds = " + std::to_string(state.deposit) + " + " +
+                 std::to_string(refund_total) +
+                 (b.missing_vouchers ? "; try zkcredit refund --fetch" : ""));
+    }
+}
+
+// The statement for ticket state.next_ticket with request x and salt_new:
+// key, voucher the next request builds on, tree, deployment.
+void assemble_next(const State& state, const Fr& x, const Fr& salt_new, NextStatement& out) {
+    const zkclient::DeploymentInfo& d = state.deployment;
+    const TicketRecord* head = state.head();
+    out.index = state.next_ticket;
+    out.refund_total = state.refund_total();
+    zkclient::CreditParameters& params = out.params;
+    std::array<uint8_t, libverify::kBabyJubPackedBytes> packed;
+    params.voucher = nullptr;
+    if (head != nullptr) {
+        if (libverify::refund_decode(head->voucher, out.opening.voucher) != Status::ok ||
+            zkclient::key_from_hex(head->voucher_key, packed, out.opening.key) != Status::ok) {
+            fail(ExitCode::state,
+                 "the stored voucher of ticket " + std::to_string(head->index) + " is malformed");
+        }
+        out.opening.refund_total_prev = head->refund_total;
+        out.opening.salt_prev = head->salt;
+        params.voucher = &out.opening;
+        params.key = out.opening.key;
+    } else if (zkclient::key_from_hex(d.key, packed, params.key) != Status::ok) {
+        fail(ExitCode::state, "the stored signing key is malformed");
+    }
+    params.k = state.k;
+    params.deposit = state.deposit;
+    params.root = state.tree.root;
+    params.path_elements = state.tree.path;
+    params.leaf_index = state.tree.leaf_index;
+    params.scope = d.scope;
+    params.c_max = d.c_max;
+    params.ticket = out.index;
+    params.x = x;
+    params.salt_new = salt_new;
+    const Status assembled = zkclient::credit_input_assemble(params, out.input);
+    if (assembled != Status::ok) {
+        fail(ExitCode::state,
+             std::string("cannot assemble the statement: ") + libverify::status_name(assembled));
+    }
+}
+
+// The verifying key that proofs are checked against before they leave, and
+// whose fingerprint a precompute is bound to; false if it cannot be read.
+bool load_vk(const Options& options, libverify::VerifyingKey& vk) {
+    bool have_vk = false;
+    const std::string vk_text = read_text_file(options.vk_path, have_vk);
+    return have_vk && libverify::VerifyingKey::from_json(vk_text, vk) == Status::ok;
+}
+
+bool precompute_enabled(const Options& options) {
+    const char* env = std::getenv("ZKCREDIT_PRECOMPUTE");
+    return !options.no_precompute && !(env != nullptr && std::strcmp(env, "0") == 0);
+}
+
+// Starts `zkcredit precompute --background` for the next ticket, detached
+// (own session, no terminal, output to /dev/null). Best effort: a request
+// without a precompute proves in full.
+void start_background_precompute(const Options& options) {
+    if (!precompute_enabled(options)) return;
+    std::vector<std::string> args = {"zkcredit",      "--state", options.state_path,
+                                     "--zkey",        options.zkey_path,
+                                     "--witness-dat", options.witness_dat_path,
+                                     "--vk",          options.vk_path,
+                                     "precompute",    "--background"};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    if (posix_spawn_file_actions_init(&actions) != 0) return;
+    if (posix_spawnattr_init(&attributes) != 0) {
+        posix_spawn_file_actions_destroy(&actions);
+        return;
+    }
+    for (int fd = 0; fd <= 2; ++fd) {
+        posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY,
+                                         0);
+    }
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID);
+    pid_t pid;
+    if (posix_spawn(&pid, "/proc/self/exe", &actions, &attributes, argv.data(), environ) != 0) {
+        note("could not start the background precompute; the next request proves in full");
+    }
+    posix_spawnattr_destroy(&attributes);
+    posix_spawn_file_actions_destroy(&actions);
+}
+
 }  // namespace
 
 void note(const std::string& message) { std::cerr << "zkcredit: " << message << std::endl; }
@@ -491,6 +619,7 @@ int cmd_sync(const Options& options) {
     state.tree.path = path.elements;
     state.tree.source = options.leaves;
     zkclient::state_save(options.state_path, state);
+    if (state.deployment.known) start_background_precompute(options);
     if (options.json) {
         print_json({{"root", zkclient::fr_to_hex(root)},
                     {"leaf_index", index},
@@ -537,39 +666,28 @@ int cmd_request(const Options& options) {
     if (unknown) recover_vouchers(state, options, true, true, nullptr);
 
     const zkclient::DeploymentInfo& d = state.deployment;
+    require_solvent(state);
     const uint32_t index = state.next_ticket;
-    const TicketRecord* head = state.head();
-    const uint64_t refund_total_prev = head ? head->refund_total : 0;
-    const uint64_t refund_total = state.refund_total();
-    if (index == UINT32_MAX) fail(ExitCode::insufficient, "every ticket of this identity is used");
-    if (!zkclient::solvent(index, d.c_max, state.deposit, refund_total)) {
-        const Balance b = balance_of(state);
-        const __int128 needed = (static_cast<__int128>(index) + 1) * d.c_max;
-        fail(ExitCode::insufficient,
-             "not enough credit: ticket " + std::to_string(index) +
-                 " needs (i + 1) * C_max = " + int128_to_string(needed) +
-                 " <= deposit + refunds = " + std::to_string(state.deposit) + " + " +
-                 std::to_string(refund_total) +
-                 (b.missing_vouchers ? "; try zkcredit refund --fetch" : ""));
+
+    // The precomputed proof for exactly this statement, if there is one: it
+    // leaves its file (durably) now, whether or not the request goes on.
+    libverify::VerifyingKey vk;
+    const bool have_vk = load_vk(options, vk);
+    zkclient::LockedPrecompute precomputed;
+    if (have_vk && precompute_enabled(options)) {
+        NextStatement unbound;
+        assemble_next(state, Fr::zero(), Fr::zero(), unbound);
+        const zkclient::PrecomputeFile found = zkclient::precompute_take(
+            zkclient::precompute_path(options.state_path),
+            zkclient::statement_binding(unbound.input, zkclient::key_fingerprint(vk)), index,
+            precomputed);
+        if (found == zkclient::PrecomputeFile::stale || found == zkclient::PrecomputeFile::corrupt) {
+            note(std::string("discarded a ") + zkclient::precompute_file_name(found) +
+                 " precomputed proof");
+        }
     }
 
     // The statement: key, voucher, fresh nonce and salt, x over the exact request.
-    zkclient::VoucherOpening opening;
-    zkclient::CreditParameters params;
-    std::array<uint8_t, libverify::kBabyJubPackedBytes> packed;
-    if (head != nullptr) {
-        if (libverify::refund_decode(head->voucher, opening.voucher) != Status::ok ||
-            zkclient::key_from_hex(head->voucher_key, packed, opening.key) != Status::ok) {
-            fail(ExitCode::state,
-                 "the stored voucher of ticket " + std::to_string(head->index) + " is malformed");
-        }
-        opening.refund_total_prev = refund_total_prev;
-        opening.salt_prev = head->salt;
-        params.voucher = &opening;
-        params.key = opening.key;
-    } else if (zkclient::key_from_hex(d.key, packed, params.key) != Status::ok) {
-        fail(ExitCode::state, "the stored signing key is malformed");
-    }
     uint8_t nonce[libverify::kNonceBytes];
     zkclient::random_nonce(nonce);
     Fr x;
@@ -577,22 +695,12 @@ int cmd_request(const Options& options) {
         Status::ok) {
         fail(ExitCode::usage, "the method or target is too long");
     }
-    params.k = state.k;
-    params.deposit = state.deposit;
-    params.root = state.tree.root;
-    params.path_elements = state.tree.path;
-    params.leaf_index = state.tree.leaf_index;
-    params.scope = d.scope;
-    params.c_max = d.c_max;
-    params.ticket = index;
-    params.x = x;
-    params.salt_new = zkclient::random_field_element();
-    zkclient::CreditInput input;
-    const Status assembled = zkclient::credit_input_assemble(params, input);
-    if (assembled != Status::ok) {
-        fail(ExitCode::state,
-             std::string("cannot assemble the statement: ") + libverify::status_name(assembled));
-    }
+    NextStatement next;
+    assemble_next(state, x,
+                  precomputed.ready() ? precomputed.get().salt_new
+                                      : zkclient::random_field_element(),
+                  next);
+    zkclient::CreditInput& input = next.input;
 
     // Ticket `index` is taken, durably, before anything about it leaves
     // this process (docs/protocol.md section 10).
@@ -600,8 +708,8 @@ int cmd_request(const Options& options) {
     record.index = index;
     record.nullifier = input.nullifier;
     record.c_new = input.c_new;
-    record.refund_total = refund_total;
-    record.salt = params.salt_new;
+    record.refund_total = next.refund_total;
+    record.salt = next.params.salt_new;
     record.method = options.method;
     record.url = url.origin + url.target;
     state.tickets.push_back(record);
@@ -611,54 +719,62 @@ int cmd_request(const Options& options) {
 
     const auto started = std::chrono::steady_clock::now();
     std::cerr << "zkcredit: proving ticket " << index << " ..." << std::flush;
-    Prover prover;
-    std::vector<Fr> witness;
     libverify::Proof proof;
-    std::vector<Fr> public_inputs;
-    try {
-        load_prover(options, prover);
-        const Status w = prover.witness.compute(input, witness);
-        if (w != Status::ok) {
-            fail(ExitCode::prover, std::string("the witness generator refused the statement (") +
-                                       libverify::status_name(w) + ")");
-        }
+    bool finished = false;
+    if (precomputed.ready()) {
         test_pause("proving");
-        const Status p = zkclient::groth16_prove(prover.key, witness, proof, public_inputs);
-        zkclient::wipe(witness);
-        if (p != Status::ok) {
-            fail(ExitCode::prover,
-                 std::string("proving failed (") + libverify::status_name(p) + ")");
+        const Status f = precomputed.finish(x, input, proof);
+        finished = f == Status::ok;
+        if (!finished) {
+            note(std::string("the precomputed proof failed (") + libverify::status_name(f) +
+                 "); proving in full");
         }
-    } catch (...) {
-        std::cerr << std::endl;
-        zkclient::wipe(witness);
-        input.wipe();
-        throw;
     }
+    const char* proof_kind = finished ? "precomputed" : "full";
+    if (!finished) {
+        Prover prover;
+        std::vector<Fr> witness;
+        std::vector<Fr> public_inputs;
+        try {
+            load_prover(options, prover);
+            const Status w = prover.witness.compute(input, witness);
+            if (w != Status::ok) {
+                fail(ExitCode::prover, std::string("the witness generator refused the statement (") +
+                                           libverify::status_name(w) + ")");
+            }
+            test_pause("proving");
+            const Status p = zkclient::groth16_prove(prover.key, witness, proof, public_inputs);
+            zkclient::wipe(witness);
+            if (p != Status::ok) {
+                fail(ExitCode::prover,
+                     std::string("proving failed (") + libverify::status_name(p) + ")");
+            }
+        } catch (...) {
+            std::cerr << std::endl;
+            zkclient::wipe(witness);
+            throw;
+        }
+    }
+    const double proving_seconds = seconds_since(started);
     const libverify::Credential credential = zkclient::credential_of(input, nonce, proof);
     input.wipe();
 
     // A proof the gateway would refuse costs the ticket anyway; catching a
-    // broken prover or key here says why.
-    bool have_vk = false;
-    const std::string vk_text = read_text_file(options.vk_path, have_vk);
+    // broken prover, key or precompute here says why.
     if (have_vk) {
-        libverify::VerifyingKey vk;
-        if (libverify::VerifyingKey::from_json(vk_text, vk) == Status::ok) {
-            libverify::Deployment deployment;
-            deployment.vk = &vk;
-            deployment.scope = d.scope;
-            deployment.c_max = d.c_max;
-            const Status v = libverify::credential_verify(deployment, credential, x);
-            if (v != Status::ok) {
-                std::cerr << std::endl;
-                fail(ExitCode::prover, std::string("the proof does not verify under ") +
-                                           options.vk_path + " (" + libverify::status_name(v) +
-                                           ")");
-            }
+        libverify::Deployment deployment;
+        deployment.vk = &vk;
+        deployment.scope = d.scope;
+        deployment.c_max = d.c_max;
+        const Status v = libverify::credential_verify(deployment, credential, x);
+        if (v != Status::ok) {
+            std::cerr << std::endl;
+            fail(ExitCode::prover, std::string("the ") + proof_kind +
+                                       " proof does not verify under " + options.vk_path + " (" +
+                                       libverify::status_name(v) + ")");
         }
     }
-    std::cerr << " " << format_seconds(seconds_since(started)) << std::endl;
+    std::cerr << " " << proof_kind << ", " << format_seconds(seconds_since(started)) << std::endl;
     test_pause("proved");
 
     char encoded[libverify::kCredentialChars];
@@ -723,6 +839,7 @@ int cmd_request(const Options& options) {
         }
     }
     zkclient::state_save(options.state_path, state);
+    start_background_precompute(options);
 
     if (options.json) {
         json out = {{"http_status", response.status},
@@ -730,7 +847,9 @@ int cmd_request(const Options& options) {
                     {"nullifier", zkclient::fr_to_hex(ticket.nullifier)},
                     {"ticket_status", zkclient::ticket_status_name(ticket.status)},
                     {"refund", ticket.has_voucher ? json(ticket.refund) : json(nullptr)},
-                    {"refund_total", state.refund_total()}};
+                    {"refund_total", state.refund_total()},
+                    {"proof", proof_kind},
+                    {"proving_ms", proving_seconds * 1e3}};
         if (valid_utf8(response.body)) {
             out["body"] = response.body;
         } else {
@@ -748,6 +867,66 @@ int cmd_request(const Options& options) {
         write_body(response.body);
     }
     if (outcome != ExitCode::ok) fail(outcome, message);
+    return 0;
+}
+
+// The precompute of the next ticket's proof (docs/client.md). In the
+// foreground under the state lock; with --background (as request and sync
+// start it) without the lock, so that it never turns another command away:
+// the state file is only read, and a result whose statement changed in the
+// meantime is dropped (it would be discarded as stale anyway).
+int cmd_precompute(const Options& options) {
+    std::unique_ptr<zkclient::StateLock> lock;
+    if (!options.background) {
+        lock = std::make_unique<zkclient::StateLock>(options.state_path, options.wait_for_lock);
+    }
+    const auto started = std::chrono::steady_clock::now();
+    const State state = zkclient::state_load(options.state_path);
+    require_synced(state);
+    if (!state.deployment.known) {
+        fail(ExitCode::state,
+             "the deployment is not known yet (it comes with the gateway's first challenge; "
+             "make a request first)");
+    }
+    require_solvent(state);
+    libverify::VerifyingKey vk;
+    if (!load_vk(options, vk)) {
+        fail(ExitCode::prover, "cannot read the verification key " + options.vk_path +
+                                   " (a precompute is bound to it)");
+    }
+    NextStatement next;
+    assemble_next(state, Fr::zero(), Fr::zero(), next);
+    Prover prover;
+    load_prover(options, prover);
+    if (zkclient::key_fingerprint(prover.key) != zkclient::key_fingerprint(vk)) {
+        fail(ExitCode::prover, options.zkey_path + " and " + options.vk_path +
+                                   " are not the same key");
+    }
+    zkclient::LockedPrecompute precomputed;
+    const Status st =
+        zkclient::credit_precompute(prover.key, prover.witness, next.input, next.index, precomputed);
+    if (st != Status::ok) {
+        fail(ExitCode::prover,
+             std::string("precomputing failed (") + libverify::status_name(st) + ")");
+    }
+    if (options.background) {
+        const State now = zkclient::state_load(options.state_path);
+        NextStatement current;
+        assemble_next(now, Fr::zero(), Fr::zero(), current);
+        if (current.index != next.index ||
+            zkclient::statement_binding(current.input, zkclient::key_fingerprint(vk)) !=
+                precomputed.get().binding) {
+            return 0;
+        }
+    }
+    zkclient::precompute_save(zkclient::precompute_path(options.state_path), precomputed.get());
+    const double seconds = seconds_since(started);
+    if (options.json) {
+        print_json({{"ticket", next.index}, {"precomputed", true}, {"seconds", seconds}});
+    } else {
+        std::cout << "ticket " << next.index << " precomputed in " << format_seconds(seconds)
+                  << "\n";
+    }
     return 0;
 }
 
@@ -785,6 +964,31 @@ int cmd_balance(const Options& options) {
     return 0;
 }
 
+namespace {
+
+// Whether the next ticket's proof is precomputed: "ready", "absent",
+// "stale" or "corrupt" as precompute_check finds the file, "unavailable"
+// when no statement can be made yet (not synced, no deployment, no credit,
+// no verification key).
+std::string next_ticket_proof(const State& state, const Options& options) {
+    libverify::VerifyingKey vk;
+    if (!state.tree.synced || !state.deployment.known || !load_vk(options, vk)) {
+        return "unavailable";
+    }
+    try {
+        require_solvent(state);
+        NextStatement next;
+        assemble_next(state, Fr::zero(), Fr::zero(), next);
+        return zkclient::precompute_file_name(zkclient::precompute_check(
+            zkclient::precompute_path(options.state_path),
+            zkclient::statement_binding(next.input, zkclient::key_fingerprint(vk)), next.index));
+    } catch (const ClientError&) {
+        return "unavailable";
+    }
+}
+
+}  // namespace
+
 int cmd_status(const Options& options) {
     zkclient::StateLock lock(options.state_path, options.wait_for_lock);
     const State state = zkclient::state_load(options.state_path);
@@ -812,6 +1016,8 @@ int cmd_status(const Options& options) {
                            {"refund", t.has_voucher ? json(t.refund) : json(nullptr)}});
     }
     out["tickets"] = tickets;
+    const std::string next_proof = next_ticket_proof(state, options);
+    out["next_ticket"] = {{"index", state.next_ticket}, {"precomputed", next_proof}};
     if (options.json) {
         print_json(out);
         return 0;
@@ -827,6 +1033,8 @@ int cmd_status(const Options& options) {
                   << "\n";
     }
     if (state.has_deposit) print_balance_text(balance_of(state));
+    std::cout << "next ticket    " << state.next_ticket << ", precomputed proof: " << next_proof
+              << "\n";
     for (const TicketRecord& t : state.tickets) {
         std::cout << "ticket " << t.index << "  " << zkclient::ticket_status_name(t.status);
         if (t.http_status != 0) std::cout << " HTTP " << t.http_status;

@@ -33,6 +33,9 @@ Commands:
   request [-X METHOD] [-d BODY|@FILE] [-H 'Name: value']... URL
                              send one paid request (like curl); the response
                              body goes to stdout
+  precompute                 precompute the next ticket's proof (all but the
+                             request); request and sync start it in the
+                             background after each answer and sync
   refund --fetch             fetch the refund vouchers that were not received
   balance                    deposit, tickets used, refunds, what is left
   status                     balance plus the deployment, tree and tickets
@@ -47,6 +50,9 @@ Options:
   --witness-dat FILE         witness generator data (or $ZKCREDIT_WITNESS_DAT)
   --vk FILE                  verification key to check proofs before sending
                              (or $ZKCREDIT_VK)
+  --no-precompute            request, sync: start no background precompute, and
+                             request ignores a precomputed proof (also
+                             ZKCREDIT_PRECOMPUTE=0)
   -h, --help                 this text
 
 Exit status:
@@ -144,6 +150,10 @@ int run(int argc, char** argv) {
             options.refunds_url = value();
         } else if (arg == "--fetch") {
             options.fetch = true;
+        } else if (arg == "--background") {
+            options.background = true;
+        } else if (arg == "--no-precompute") {
+            options.no_precompute = true;
         } else if (arg.size() > 1 && arg[0] == '-') {
             usage("unknown option " + arg);
         } else if (command.empty()) {
@@ -188,6 +198,10 @@ int run(int argc, char** argv) {
             }
         }
         return zkcredit_cli::cmd_request(options);
+    }
+    if (command == "precompute") {
+        no_positional();
+        return zkcredit_cli::cmd_precompute(options);
     }
     if (command == "refund") {
         no_positional();

@@ -1,7 +1,7 @@
 // The prover's multi-scalar multiplications: Pippenger's bucket method with
 // signed digits, affine buckets whose additions are batched to share one
-// inversion, and the GLV split for G1. Variable time in the scalars (see
-// docs/prover.md).
+// inversion, and the endomorphism splits (GLV on G1, GLS on G2). Variable
+// time in the scalars (see docs/prover.md).
 #include <sodium.h>
 
 #include <algorithm>
@@ -342,37 +342,78 @@ void split(const Limbs& k, Limbs& k1, bool& k1_negative, Limbs& k2, bool& k2_neg
 
 }  // namespace glv
 
-}  // namespace
+// GLS (Galbraith-Lin-Scott): on G2, psi = untwist-Frobenius-twist is the
+// multiplication by p mod r = 6u^2 = mu, a 127-bit number (u the BN
+// parameter), so k = k1 + k2 mu with k2 = round(k / mu) < 2^127 and
+// |k1| <= mu / 2: again 2n points with 127-bit scalars.
+namespace gls {
 
-G1 g1_msm(const G1Affine* bases, const Limbs* scalars, size_t n) {
-    static const libverify::Fq beta = libverify::Fq::from_canonical_unchecked(glv::kBeta);
-    std::vector<G1Affine> split_bases;
+using glv::u128;
+
+constexpr u128 kMu = (u128{0x6f4d8248eeb859fbULL} << 64) | 0xf83e9682e87cfd46ULL;
+// round(2^384 / mu), little-endian limbs.
+constexpr uint64_t kMuInverse[5] = {0xfd4cab0f3030aa45ULL, 0xcd9e614a70bf4f4cULL,
+                                    0x2cb62031c8e01941ULL, 0x4ccef014a773d2d5ULL,
+                                    0x0000000000000002ULL};
+
+void split(const Limbs& k, Limbs& k1, bool& k1_negative, Limbs& k2, bool& k2_negative) {
+    u128 quotient = glv::mul_round_384(k, kMuInverse);
+    u128 k_low = (static_cast<u128>(k[1]) << 64) | k[0];
+    glv::set_signed(k_low - quotient * kMu, k1, k1_negative);
+    k2 = {static_cast<uint64_t>(quotient), static_cast<uint64_t>(quotient >> 64), 0, 0};
+    k2_negative = false;
+}
+
+}  // namespace gls
+
+// sum k_i P_i as sum k1_i P_i + k2_i phi(P_i) with the endomorphism phi
+// (a multiplication by its eigenvalue on the group) and split(k) = (k1, k2).
+template <class Curve, class Endomorphism, class Split>
+JacobianPoint<Curve> split_msm(const AffinePoint<Curve>* bases, const Limbs* scalars, size_t n,
+                               Endomorphism phi, Split split) {
+    using Affine = AffinePoint<Curve>;
+    std::vector<Affine> split_bases;
     std::vector<Limbs> split_scalars;
     split_bases.reserve(2 * n);
     split_scalars.reserve(2 * n);
     for (size_t i = 0; i < n; ++i) {
-        const G1Affine& p = bases[i];
+        const Affine& p = bases[i];
         if (p.infinity || bit_length(scalars[i]) == 0) {
             continue;
         }
         Limbs k1, k2;
         bool k1_negative, k2_negative;
-        glv::split(scalars[i], k1, k1_negative, k2, k2_negative);
-        G1Affine endo = G1Affine::from_xy(p.x * beta, p.y);
+        split(scalars[i], k1, k1_negative, k2, k2_negative);
+        Affine endo = phi(p);
         split_bases.push_back(k1_negative ? p.neg() : p);
         split_scalars.push_back(k1);
         split_bases.push_back(k2_negative ? endo.neg() : endo);
         split_scalars.push_back(k2);
     }
-    G1 sum = pippenger(split_bases.data(), split_scalars.data(), split_bases.size());
+    JacobianPoint<Curve> sum =
+        pippenger(split_bases.data(), split_scalars.data(), split_bases.size());
     if (!split_scalars.empty()) {
         sodium_memzero(split_scalars.data(), split_scalars.size() * sizeof(Limbs));
     }
     return sum;
 }
 
+
+}  // namespace
+
+G1 g1_msm(const G1Affine* bases, const Limbs* scalars, size_t n) {
+    static const libverify::Fq beta = libverify::Fq::from_canonical_unchecked(glv::kBeta);
+    auto phi = [](const G1Affine& p) { return G1Affine::from_xy(p.x * beta, p.y); };
+    return split_msm(bases, scalars, n, phi, glv::split);
+}
+
 G2 g2_msm(const G2Affine* bases, const Limbs* scalars, size_t n) {
-    return pippenger(bases, scalars, n);
+    // psi of an affine point (z = 1) has z = conj(1) = 1.
+    auto phi = [](const G2Affine& p) {
+        const G2 q = libverify::g2_psi(G2::from_affine(p));
+        return G2Affine::from_xy(q.x, q.y);
+    };
+    return split_msm(bases, scalars, n, phi, gls::split);
 }
 
 }  // namespace prover_steps

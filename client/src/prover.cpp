@@ -17,17 +17,6 @@ namespace zkclient {
 using libverify::G1Affine;
 using libverify::G2Affine;
 
-namespace {
-
-template <class T>
-void wipe_vector(std::vector<T>& v) {
-    if (!v.empty()) {
-        sodium_memzero(v.data(), v.size() * sizeof(T));
-    }
-}
-
-}  // namespace
-
 namespace prover_steps {
 
 Fr root_of_unity(uint32_t k) {
@@ -187,26 +176,6 @@ std::vector<Fr> compute_h(const FftDomain& domain, std::vector<Fr>& a, std::vect
 
 namespace {
 
-Fr random_scalar() {
-    uint8_t bytes[64];
-    randombytes_buf(bytes, sizeof bytes);
-    Fr v = Fr::from_bytes_le_wide_reduce(bytes);
-    sodium_memzero(bytes, sizeof bytes);
-    return v;
-}
-
-Status make_proof(const G1& a, const G2& b, const G1& c, Proof& out) {
-    uint8_t compact[libverify::kCompactProofSize];
-    libverify::g1_encode_compressed(a.to_affine(), compact);
-    libverify::g2_encode_compressed(b.to_affine(), compact + 32);
-    libverify::g1_encode_compressed(c.to_affine(), compact + 96);
-    return Proof::from_compact(compact, sizeof compact, out);
-}
-
-}  // namespace
-
-namespace {
-
 std::string decimal(const Limbs& value) {
     char digits[libverify::kMaxDecimalDigits];
     size_t n = libverify::limbs_to_decimal(value, digits);
@@ -245,10 +214,8 @@ std::string public_inputs_to_json(const std::vector<Fr>& inputs) {
     return out + "]";
 }
 
-namespace {
+namespace prover_steps {
 
-// Runs the tasks on up to `threads` threads (this one included), each task
-// once; rethrows the first exception a task threw once all have stopped.
 void run_tasks(const std::vector<std::function<void()>>& tasks, unsigned threads) {
     std::atomic<size_t> next{0};
     std::exception_ptr failure;
@@ -265,7 +232,7 @@ void run_tasks(const std::vector<std::function<void()>>& tasks, unsigned threads
         }
     };
     std::vector<std::thread> workers;
-    size_t extra = std::min<size_t>(threads, tasks.size()) - 1;
+    size_t extra = std::min<size_t>(std::max(threads, 1u), tasks.size()) - 1;
     try {
         workers.reserve(extra);
         for (size_t i = 0; i < extra; ++i) {
@@ -283,23 +250,24 @@ void run_tasks(const std::vector<std::function<void()>>& tasks, unsigned threads
     }
 }
 
-}  // namespace
+unsigned thread_count(unsigned threads) {
+    return threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
+}
 
-Status groth16_prove(const ProvingKey& key, const std::vector<Fr>& witness, Proof& proof,
-                     std::vector<Fr>& public_inputs, unsigned threads) noexcept {
-    using namespace prover_steps;
-    if (witness.size() != key.n_vars() || key.n_vars() == 0) {
-        return Status::bad_length;
+std::vector<Limbs> canonical_scalars(const std::vector<Fr>& values) {
+    std::vector<Limbs> out(values.size());
+    for (size_t i = 0; i < values.size(); ++i) {
+        out[i] = values[i].to_canonical();
     }
-    if (witness[0] != Fr::one()) {
-        return Status::bad_encoding;
-    }
-    if (threads == 0) {
-        threads = std::max(1u, std::thread::hardware_concurrency());
-    }
+    return out;
+}
+
+UnblindedProof unblinded_sums(const ProvingKey& key, const std::vector<Fr>& witness,
+                              unsigned threads) {
+    size_t n = witness.size();
+    size_t first_private = size_t{key.n_public()} + 1;
     std::vector<Fr> a, b, c, h;
     std::vector<Limbs> scalars, h_scalars;
-    Fr r, s;
     auto wipe_all = [&] {
         wipe_vector(a);
         wipe_vector(b);
@@ -307,70 +275,110 @@ Status groth16_prove(const ProvingKey& key, const std::vector<Fr>& witness, Proo
         wipe_vector(h);
         wipe_vector(scalars);
         wipe_vector(h_scalars);
-        sodium_memzero(&r, sizeof r);
-        sodium_memzero(&s, sizeof s);
     };
+    UnblindedProof sums;
     try {
-        size_t n = witness.size();
-        size_t first_private = size_t{key.n_public()} + 1;
-        scalars.resize(n);
-        for (size_t i = 0; i < n; ++i) {
-            scalars[i] = witness[i].to_canonical();
-        }
-        G1 pi_a, pi_b1, pi_c, pi_h;
-        G2 pi_b;
+        scalars = canonical_scalars(witness);
+        G1 pi_h;
         // Largest first, so that the last task to start is a short one. The
         // FFTs feed only the H MSM.
         std::vector<std::function<void()>> tasks = {
-            [&] { pi_b = g2_msm(key.b2().data(), scalars.data(), n); },
+            [&] { sums.b = g2_msm(key.b2().data(), scalars.data(), n); },
             [&] {
                 evaluate_abc(key, witness, a, b, c);
                 FftDomain domain(key.domain_power());
                 h = compute_h(domain, a, b, c);
-                h_scalars.resize(h.size());
-                for (size_t i = 0; i < h.size(); ++i) {
-                    h_scalars[i] = h[i].to_canonical();
-                }
+                h_scalars = canonical_scalars(h);
                 pi_h = g1_msm(key.h().data(), h_scalars.data(), h.size());
             },
-            [&] { pi_a = g1_msm(key.a().data(), scalars.data(), n); },
+            [&] { sums.a = g1_msm(key.a().data(), scalars.data(), n); },
             [&] {
-                pi_c = g1_msm(key.c().data(), scalars.data() + first_private, n - first_private);
+                sums.c = g1_msm(key.c().data(), scalars.data() + first_private, n - first_private);
             },
-            [&] { pi_b1 = g1_msm(key.b1().data(), scalars.data(), n); },
+            [&] { sums.b1 = g1_msm(key.b1().data(), scalars.data(), n); },
         };
-        run_tasks(tasks, threads);
-        r = random_scalar();
-        s = random_scalar();
-        Limbs r_limbs = r.to_canonical();
-        Limbs s_limbs = s.to_canonical();
-        Limbs neg_rs_limbs = (-(r * s)).to_canonical();
-        G1 delta1 = G1::from_affine(key.delta1());
-        G2 delta2 = G2::from_affine(key.delta2());
-
-        pi_a = pi_a.add(G1::from_affine(key.alpha1())).add(delta1.mul(r_limbs));
-        pi_b = pi_b.add(G2::from_affine(key.beta2())).add(delta2.mul(s_limbs));
-        pi_b1 = pi_b1.add(G1::from_affine(key.beta1())).add(delta1.mul(s_limbs));
-        pi_c = pi_c.add(pi_h)
-                   .add(pi_a.mul(s_limbs))
-                   .add(pi_b1.mul(r_limbs))
-                   .add(delta1.mul(neg_rs_limbs));
-        sodium_memzero(&r_limbs, sizeof r_limbs);
-        sodium_memzero(&s_limbs, sizeof s_limbs);
-        sodium_memzero(&neg_rs_limbs, sizeof neg_rs_limbs);
-
-        Proof built;
-        Status st = make_proof(pi_a, pi_b, pi_c, built);
-        if (st == Status::ok) {
-            public_inputs.assign(witness.begin() + 1, witness.begin() + first_private);
-            proof = built;
-        }
-        wipe_all();
-        return st == Status::ok ? Status::ok : Status::internal_error;
+        run_tasks(tasks, thread_count(threads));
+        sums.a = sums.a.add(G1::from_affine(key.alpha1()));
+        sums.b = sums.b.add(G2::from_affine(key.beta2()));
+        sums.b1 = sums.b1.add(G1::from_affine(key.beta1()));
+        sums.c = sums.c.add(pi_h);
     } catch (...) {
         wipe_all();
+        throw;
+    }
+    wipe_all();
+    return sums;
+}
+
+// With A = alpha + sum w A_i and B1 = beta1 + sum w B1_i:
+//   pi_A = A + r delta1, pi_B = B2 + s delta2,
+//   pi_C = C + s pi_A + r (B1 + s delta1) - r s delta1
+//        = C + s A + r B1 + r s delta1,
+// snarkjs's proof with four constant-time G1 and one G2 multiplication.
+Status blind_proof(const G1Affine& delta1, const G2Affine& delta2, const UnblindedProof& sums,
+                   const Fr& r, const Fr& s, Proof& out) noexcept {
+    Limbs r_limbs = r.to_canonical();
+    Limbs s_limbs = s.to_canonical();
+    Limbs rs_limbs = (r * s).to_canonical();
+    G1 delta = G1::from_affine(delta1);
+    G1 pi_a = sums.a.add(delta.mul(r_limbs));
+    G2 pi_b = sums.b.add(G2::from_affine(delta2).mul(s_limbs));
+    G1 pi_c = sums.c.add(sums.a.mul(s_limbs)).add(sums.b1.mul(r_limbs)).add(delta.mul(rs_limbs));
+    sodium_memzero(&r_limbs, sizeof r_limbs);
+    sodium_memzero(&s_limbs, sizeof s_limbs);
+    sodium_memzero(&rs_limbs, sizeof rs_limbs);
+    uint8_t compact[libverify::kCompactProofSize];
+    libverify::g1_encode_compressed(pi_a.to_affine(), compact);
+    libverify::g2_encode_compressed(pi_b.to_affine(), compact + 32);
+    libverify::g1_encode_compressed(pi_c.to_affine(), compact + 96);
+    Status st = Proof::from_compact(compact, sizeof compact, out);
+    return st == Status::ok ? Status::ok : Status::internal_error;
+}
+
+Fr random_scalar() noexcept {
+    uint8_t bytes[64];
+    randombytes_buf(bytes, sizeof bytes);
+    Fr v = Fr::from_bytes_le_wide_reduce(bytes);
+    sodium_memzero(bytes, sizeof bytes);
+    return v;
+}
+
+Status groth16_prove_blinded(const ProvingKey& key, const std::vector<Fr>& witness, const Fr& r,
+                             const Fr& s, Proof& proof, std::vector<Fr>& public_inputs,
+                             unsigned threads) noexcept {
+    if (witness.size() != key.n_vars() || key.n_vars() == 0) {
+        return Status::bad_length;
+    }
+    if (witness[0] != Fr::one()) {
+        return Status::bad_encoding;
+    }
+    try {
+        UnblindedProof sums = unblinded_sums(key, witness, threads);
+        Proof built;
+        Status st = blind_proof(key.delta1(), key.delta2(), sums, r, s, built);
+        sodium_memzero(&sums, sizeof sums);
+        if (st != Status::ok) {
+            return st;
+        }
+        public_inputs.assign(witness.begin() + 1, witness.begin() + key.n_public() + 1);
+        proof = built;
+        return Status::ok;
+    } catch (...) {
         return Status::internal_error;
     }
+}
+
+}  // namespace prover_steps
+
+Status groth16_prove(const ProvingKey& key, const std::vector<Fr>& witness, Proof& proof,
+                     std::vector<Fr>& public_inputs, unsigned threads) noexcept {
+    Fr r = prover_steps::random_scalar();
+    Fr s = prover_steps::random_scalar();
+    Status st = prover_steps::groth16_prove_blinded(key, witness, r, s, proof, public_inputs,
+                                                    threads);
+    sodium_memzero(&r, sizeof r);
+    sodium_memzero(&s, sizeof s);
+    return st;
 }
 
 }  // namespace zkclient

@@ -15,6 +15,7 @@
 
 #include "zkclient/credit.hpp"
 #include "zkclient/error.hpp"
+#include "private_file.hpp"
 
 namespace zkclient {
 
@@ -54,49 +55,6 @@ Fr dec_field(const json& value, const char* what) {
         fail(std::string("malformed ") + what + " in the state file");
     }
     return out;
-}
-
-std::string directory_of(const std::string& path) {
-    const size_t slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-void fsync_directory(const std::string& path) {
-    const std::string dir = directory_of(path);
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) fail_errno("cannot open directory", dir);
-    const int rc = ::fsync(fd);
-    ::close(fd);
-    if (rc != 0) fail_errno("cannot fsync directory", dir);
-}
-
-// Writes `text` to a fresh 0600 file at `tmp` and makes it durable.
-void write_temporary(const std::string& tmp, const std::string& text) {
-    if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) fail_errno("cannot remove", tmp);
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) fail_errno("cannot create", tmp);
-    size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            const int saved = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            errno = saved;
-            fail_errno("cannot write", tmp);
-        }
-        done += static_cast<size_t>(n);
-    }
-    if (::fsync(fd) != 0) {
-        const int saved = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        errno = saved;
-        fail_errno("cannot fsync", tmp);
-    }
-    ::close(fd);
 }
 
 }  // namespace
@@ -291,64 +249,19 @@ bool state_exists(const std::string& path) {
 }
 
 State state_load(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) fail("no state file " + path + " (run zkcredit init)");
-        fail_errno("cannot open", path);
-    }
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-        ::close(fd);
-        fail_errno("cannot stat", path);
-    }
-    if ((st.st_mode & 077) != 0) {
-        ::close(fd);
-        fail(path + " is accessible by group or others; chmod 600 it");
-    }
     std::string text;
-    char buffer[65536];
-    for (;;) {
-        const ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            ::close(fd);
-            fail_errno("cannot read", path);
-        }
-        if (n == 0) break;
-        text.append(buffer, static_cast<size_t>(n));
-    }
-    ::close(fd);
-    sodium_memzero(buffer, sizeof buffer);
+    if (!private_file_read(path, text)) fail("no state file " + path + " (run zkcredit init)");
     State state = state_from_json(text);
     sodium_memzero(text.data(), text.size());
     return state;
 }
 
 void state_create(const std::string& path, const State& state) {
-    const std::string tmp = path + ".tmp";
-    write_temporary(tmp, state_to_json(state));
-    // link() fails when path exists: an existing identity is never replaced.
-    if (::link(tmp.c_str(), path.c_str()) != 0) {
-        const int saved = errno;
-        ::unlink(tmp.c_str());
-        if (saved == EEXIST) fail(path + " exists; refusing to overwrite an identity");
-        errno = saved;
-        fail_errno("cannot create", path);
-    }
-    ::unlink(tmp.c_str());
-    fsync_directory(path);
+    private_file_create(path, state_to_json(state));
 }
 
 void state_save(const std::string& path, const State& state) {
-    const std::string tmp = path + ".tmp";
-    write_temporary(tmp, state_to_json(state));
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int saved = errno;
-        ::unlink(tmp.c_str());
-        errno = saved;
-        fail_errno("cannot replace", path);
-    }
-    fsync_directory(path);
+    private_file_replace(path, state_to_json(state));
 }
 
 }  // namespace zkclient

@@ -3,12 +3,15 @@
 #include <nlohmann/json.hpp>
 #include <sodium.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <new>
+#include <type_traits>
 #include <utility>
 
 #include "calcwit.hpp"
@@ -273,33 +276,86 @@ void wipe(CircuitInput& input) noexcept {
     }
 }
 
-CircuitInput CreditInput::to_circuit_input() const {
-    auto one = [](const char* name, const Fr& v) { return SignalInput{name, {v}}; };
-    return CircuitInput{
-        one("root", root),
-        one("scope", scope),
-        one("c_max", c_max),
-        one("key_hash", key_hash),
-        one("x", x),
-        one("nullifier", nullifier),
-        one("signal_y", signal_y),
-        one("c_new", c_new),
-        one("k", k),
-        one("deposit", deposit),
-        SignalInput{"path_elements", {path_elements.begin(), path_elements.end()}},
-        SignalInput{"path_indices", {path_indices.begin(), path_indices.end()}},
-        one("ticket", ticket),
-        one("genesis", genesis),
-        one("refund_total_prev", refund_total_prev),
-        one("salt_prev", salt_prev),
-        one("refund", refund),
-        one("voucher_r8x", voucher_r8x),
-        one("voucher_r8y", voucher_r8y),
-        one("voucher_s", voucher_s),
-        one("key_ax", key_ax),
-        one("key_ay", key_ay),
-        one("salt_new", salt_new),
+namespace {
+
+// The credit circuit's input signals in its order, with where CreditInput
+// keeps each (const or not, after `In`).
+template <class Value>
+struct CreditField {
+    const char* name;
+    Value* values;
+    size_t count;
+};
+
+template <class In>
+auto credit_fields(In& in) {
+    using Value = std::conditional_t<std::is_const_v<In>, const Fr, Fr>;
+    auto one = [](const char* name, Value& v) { return CreditField<Value>{name, &v, 1}; };
+    auto path = [](const char* name, auto& a) {
+        return CreditField<Value>{name, a.data(), kCreditTreeDepth};
     };
+    return std::array<CreditField<Value>, 23>{
+        one("root", in.root),
+        one("scope", in.scope),
+        one("c_max", in.c_max),
+        one("key_hash", in.key_hash),
+        one("x", in.x),
+        one("nullifier", in.nullifier),
+        one("signal_y", in.signal_y),
+        one("c_new", in.c_new),
+        one("k", in.k),
+        one("deposit", in.deposit),
+        path("path_elements", in.path_elements),
+        path("path_indices", in.path_indices),
+        one("ticket", in.ticket),
+        one("genesis", in.genesis),
+        one("refund_total_prev", in.refund_total_prev),
+        one("salt_prev", in.salt_prev),
+        one("refund", in.refund),
+        one("voucher_r8x", in.voucher_r8x),
+        one("voucher_r8y", in.voucher_r8y),
+        one("voucher_s", in.voucher_s),
+        one("key_ax", in.key_ax),
+        one("key_ay", in.key_ay),
+        one("salt_new", in.salt_new),
+    };
+}
+
+}  // namespace
+
+CircuitInput CreditInput::to_circuit_input() const {
+    CircuitInput out;
+    for (const auto& field : credit_fields(*this)) {
+        out.push_back(SignalInput{field.name, {field.values, field.values + field.count}});
+    }
+    return out;
+}
+
+Status CreditInput::from_circuit_input(const CircuitInput& input, CreditInput& out) noexcept {
+    CreditInput in;
+    auto fields = credit_fields(in);
+    std::array<bool, fields.size()> seen{};
+    Status st = Status::ok;
+    for (const SignalInput& signal : input) {
+        size_t i = 0;
+        while (i < fields.size() && signal.name != fields[i].name) ++i;
+        if (i == fields.size() || seen[i]) {
+            st = Status::bad_encoding;
+            break;
+        }
+        if (signal.values.size() != fields[i].count) {
+            st = Status::bad_length;
+            break;
+        }
+        seen[i] = true;
+        std::copy(signal.values.begin(), signal.values.end(), fields[i].values);
+    }
+    for (bool s : seen) {
+        if (st == Status::ok && !s) st = Status::bad_length;
+    }
+    if (st == Status::ok) out = in;
+    in.wipe();
+    return st;
 }
 
 void CreditInput::wipe() noexcept { sodium_memzero(this, sizeof *this); }

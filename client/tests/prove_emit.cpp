@@ -1,11 +1,13 @@
 // Proves every case of make_inputs.mjs's output with our prover and prints a
 // JSON array for check_proofs.mjs: [{"proof", "public", "expect"}], each
-// honest proof once, plus one from a tampered witness that must fail.
+// honest proof once, plus one from a tampered witness that must fail, plus
+// for each case two proofs finished from one precompute for random requests x.
 //   prove_emit DAT ZKEY INPUTS.json
 #include <cstdio>
 #include <string>
 
 #include "test_support.hpp"
+#include "zkclient/precompute.hpp"
 #include "zkclient/prover.hpp"
 
 int main(int argc, char** argv) {
@@ -46,6 +48,32 @@ int main(int argc, char** argv) {
         out += "{\"proof\":" + proof_to_json(proof) + ",\"public\":" +
                public_inputs_to_json(inputs) + ",\"expect\":" + (tampered ? "false" : "true") +
                "}";
+    }
+    for (const test::InputCase& c : cases) {
+        CircuitInput signals;
+        CreditInput statement;
+        if (circuit_input_from_json(c.input_json, signals) != Status::ok ||
+            CreditInput::from_circuit_input(signals, statement) != Status::ok) {
+            std::fprintf(stderr, "prove_emit: bad input\n");
+            return 1;
+        }
+        const auto ticket = static_cast<uint32_t>(statement.ticket.to_canonical()[0]);
+        for (int request = 0; request < 2; ++request) {
+            LockedPrecompute precomputed;
+            CreditInput finished = statement;
+            libverify::Proof proof;
+            std::vector<Fr> inputs;
+            if (credit_precompute(key, generator, statement, ticket, precomputed) != Status::ok ||
+                precomputed.finish(prover_steps::random_scalar(), finished, proof) !=
+                    Status::ok ||
+                generator.compute(finished, inputs) != Status::ok) {
+                std::fprintf(stderr, "prove_emit: precompute or finish failed\n");
+                return 1;
+            }
+            inputs.assign(inputs.begin() + 1, inputs.begin() + 1 + key.n_public());
+            out += ",{\"proof\":" + proof_to_json(proof) + ",\"public\":" +
+                   public_inputs_to_json(inputs) + ",\"expect\":true}";
+        }
     }
     std::printf("%s]\n", out.c_str());
     return 0;

@@ -120,6 +120,29 @@ TEST(ProverSteps, MsmMatchesScalarMultiplications) {
     }
 }
 
+// The GLS split of G2 MSMs relies on psi being the multiplication by
+// mu = 6u^2 = p mod r on G2; the scalars around multiples of mu and at the
+// ends of the range are where the split's rounding is exercised.
+TEST(ProverSteps, G2MsmSplitsScalarsByPsi) {
+    const Limbs mu = {0xf83e9682e87cfd46ULL, 0x6f4d8248eeb859fbULL, 0, 0};
+    std::mt19937_64 rng(3);
+    const libverify::G2 q = libverify::G2::from_affine(libverify::g2_generator())
+                                .mul_vartime(random_fr(rng).to_canonical());
+    EXPECT_TRUE(libverify::g2_psi(q) == q.mul_vartime(mu));
+    const G2Affine base = q.to_affine();
+    const Fr mu_fr = Fr::from_canonical_unchecked(mu);
+    const Fr half_mu = Fr::from_canonical_unchecked({0xfc1f4b41743e7ea3ULL, 0x37a6c124775c2cfdULL, 0, 0});
+    std::vector<Fr> edges = {mu_fr, mu_fr - Fr::one(), mu_fr + Fr::one(), half_mu,
+                             half_mu + Fr::one(), mu_fr * mu_fr, mu_fr * mu_fr - Fr::one(),
+                             Fr::zero() - Fr::one(), Fr::zero() - mu_fr,
+                             Fr::zero() - half_mu, Fr::from_canonical_unchecked({0, 0, 1, 0})};
+    for (int i = 0; i < 8; ++i) edges.push_back(random_fr(rng));
+    for (const Fr& k : edges) {
+        const Limbs scalar = k.to_canonical();
+        EXPECT_TRUE(g2_msm(&base, &scalar, 1) == q.mul_vartime(scalar));
+    }
+}
+
 TEST(ProverSteps, MsmHandlesRepeatedAndOppositePoints) {
     G1Affine g = libverify::g1_generator();
     std::vector<G1Affine> bases = {g, g, g.neg(), g};

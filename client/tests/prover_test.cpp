@@ -6,6 +6,7 @@
 #include <random>
 
 #include "libverify/groth16.hpp"
+#include "prover_fixture.hpp"
 #include "test_support.hpp"
 #include "zkclient/witness.hpp"
 #include "zkclient/zkey.hpp"
@@ -16,46 +17,7 @@ namespace {
 using libverify::G1Affine;
 using libverify::G2Affine;
 
-class CreditProver : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        cases_ = new std::vector<test::InputCase>(test::load_cases());
-        key_ = new ProvingKey;
-        generator_ = new CreditWitnessGenerator;
-        vk_ = new libverify::VerifyingKey;
-        ASSERT_EQ(ProvingKey::from_file(ZKC_CIRCUIT_ZKEY, *key_), Status::ok);
-        ASSERT_EQ(CreditWitnessGenerator::load(ZKC_WITNESS_DAT, *generator_), Status::ok);
-        ASSERT_EQ(libverify::VerifyingKey::from_json(test::read_file(ZKC_CIRCUIT_VK), *vk_),
-                  Status::ok);
-    }
-    static void TearDownTestSuite() {
-        delete cases_;
-        delete key_;
-        delete generator_;
-        delete vk_;
-    }
-    void SetUp() override {
-        ASSERT_GE(cases_->size(), 2u) << "ZKC_CLIENT_INPUTS must name make_inputs.mjs output";
-    }
-
-    static std::vector<Fr> witness_of(const test::InputCase& c) {
-        CircuitInput input;
-        EXPECT_EQ(circuit_input_from_json(c.input_json, input), Status::ok);
-        std::vector<Fr> witness;
-        EXPECT_EQ(generator_->compute(input, witness), Status::ok);
-        return witness;
-    }
-
-    static std::vector<test::InputCase>* cases_;
-    static ProvingKey* key_;
-    static CreditWitnessGenerator* generator_;
-    static libverify::VerifyingKey* vk_;
-};
-
-std::vector<test::InputCase>* CreditProver::cases_ = nullptr;
-ProvingKey* CreditProver::key_ = nullptr;
-CreditWitnessGenerator* CreditProver::generator_ = nullptr;
-libverify::VerifyingKey* CreditProver::vk_ = nullptr;
+using CreditProver = test::ProverFixture;
 
 TEST_F(CreditProver, KeyShapeMatchesTheCircuit) {
     EXPECT_EQ(key_->n_public(), 8u);
@@ -87,28 +49,7 @@ TEST_F(CreditProver, CreditInputStructGivesTheSameWitness) {
     CircuitInput signals;
     ASSERT_EQ(circuit_input_from_json(c.input_json, signals), Status::ok);
     CreditInput in;
-    for (const SignalInput& s : signals) {
-        Fr* scalar_fields[] = {&in.root, &in.scope, &in.c_max, &in.key_hash, &in.x,
-                               &in.nullifier, &in.signal_y, &in.c_new, &in.k, &in.deposit,
-                               &in.ticket, &in.genesis, &in.refund_total_prev, &in.salt_prev,
-                               &in.refund, &in.voucher_r8x, &in.voucher_r8y, &in.voucher_s,
-                               &in.key_ax, &in.key_ay, &in.salt_new};
-        const char* names[] = {"root", "scope", "c_max", "key_hash", "x", "nullifier",
-                               "signal_y", "c_new", "k", "deposit", "ticket", "genesis",
-                               "refund_total_prev", "salt_prev", "refund", "voucher_r8x",
-                               "voucher_r8y", "voucher_s", "key_ax", "key_ay", "salt_new"};
-        for (size_t i = 0; i < std::size(names); ++i) {
-            if (s.name == names[i]) {
-                *scalar_fields[i] = s.values.at(0);
-            }
-        }
-        if (s.name == "path_elements") {
-            std::copy(s.values.begin(), s.values.end(), in.path_elements.begin());
-        }
-        if (s.name == "path_indices") {
-            std::copy(s.values.begin(), s.values.end(), in.path_indices.begin());
-        }
-    }
+    ASSERT_EQ(CreditInput::from_circuit_input(signals, in), Status::ok);
     std::vector<Fr> witness;
     ASSERT_EQ(generator_->compute(in, witness), Status::ok);
     ASSERT_EQ(witness.size(), c.snarkjs_witness.size());

@@ -2,7 +2,9 @@
 (nginx + module), a real redis-server, the registry tool and an example
 upstream. Users register, sync the tree from the leaves file nginx serves,
 pay for requests with refunds feeding later proofs, and survive being killed
-at every step without ever reusing a ticket."""
+at every step without ever reusing a ticket. Proofs precomputed for the next
+ticket are finished at request time, accepted by the gateway, used once, and
+discarded when stale or damaged."""
 
 import json
 import os
@@ -64,15 +66,21 @@ class ClientTest(unittest.TestCase):
     def state(self, name):
         return os.path.join(self.home, name + ".json")
 
+    # The tests below the precompute tests prove every request in full: no
+    # background precompute races their kills and pauses.
+    NO_PRECOMPUTE = {"ZKCREDIT_PRECOMPUTE": "0"}
+
     def zkcredit(self, state, *args, expect=0, env=None):
         done = subprocess.run([CLIENT, "--state", state, *args], capture_output=True,
-                              timeout=120, env=dict(os.environ, **(env or {})))
+                              timeout=120,
+                              env=dict(os.environ, **(env if env is not None else
+                                                      self.NO_PRECOMPUTE)))
         self.assertEqual(done.returncode, expect,
                          f"zkcredit {' '.join(args)}: {done.stderr.decode(errors='replace')}")
         return done
 
-    def zkjson(self, state, *args, expect=0):
-        return json.loads(self.zkcredit(state, "--json", *args, expect=expect).stdout)
+    def zkjson(self, state, *args, expect=0, env=None):
+        return json.loads(self.zkcredit(state, "--json", *args, expect=expect, env=env).stdout)
 
     def new_user(self, name, deposit):
         """init, register with the provider, sync from the served leaves file."""
@@ -94,6 +102,90 @@ class ClientTest(unittest.TestCase):
 
     def double_spends(self):
         return self.redis.command("XLEN", PREFIX + "evidence:double-spend")
+
+    PRECOMPUTE = {"ZKCREDIT_PRECOMPUTE": "1"}
+
+    def next_proof(self, state):
+        return self.zkjson(state, "status")["next_ticket"]["precomputed"]
+
+    def wait_for_precompute(self, state):
+        """The background precompute that request and sync start."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.next_proof(state) == "ready":
+                return
+            time.sleep(0.1)
+        self.fail("no background precompute appeared")
+
+    def test_precomputed_proofs_are_accepted_and_used_once(self):
+        state = self.new_user("paula", 5000)
+        pre = state + ".precompute"
+        # The deployment comes with the first challenge: nothing to precompute before.
+        self.zkcredit(state, "precompute", expect=EXIT_STATE, env=self.PRECOMPUTE)
+        self.assertEqual(self.next_proof(state), "unavailable")
+        out = self.zkjson(state, "request", self.base + "/v1/first", env=self.PRECOMPUTE)
+        self.assertEqual((out["http_status"], out["proof"]), (200, "full"))
+        # The answer started a background precompute of ticket 1.
+        self.wait_for_precompute(state)
+        self.assertEqual(os.stat(pre).st_mode & 0o777, 0o600)
+        used = self.state("paula-used-precompute")
+        shutil.copy2(pre, used)
+        before = self.double_spends()
+
+        out = self.zkjson(state, "request", self.base + "/v1/second", env=self.PRECOMPUTE)
+        self.assertEqual((out["http_status"], out["ticket"], out["proof"]),
+                         (200, 1, "precomputed"), out)
+        self.assertEqual(out["refund"], REFUND)
+        # Its voucher signs the commitment the precompute chose: the next
+        # proof (in full, from the refund state it opens) is accepted too.
+        self.wait_for_precompute(state)
+        out = self.zkjson(state, "request", self.base + "/v1/third", env=self.PRECOMPUTE)
+        self.assertEqual((out["http_status"], out["ticket"], out["proof"]),
+                         (200, 2, "precomputed"), out)
+
+        # The precompute of ticket 1, put back, is never used for ticket 3.
+        self.wait_for_precompute(state)
+        shutil.copy2(used, pre)
+        self.assertEqual(self.next_proof(state), "stale")
+        done = self.zkcredit(state, "--json", "request", self.base + "/v1/fourth",
+                             env=self.PRECOMPUTE)
+        out = json.loads(done.stdout)
+        self.assertEqual((out["http_status"], out["ticket"], out["proof"]), (200, 3, "full"))
+        self.assertIn(b"discarded a stale precomputed proof", done.stderr)
+        self.assertEqual(self.double_spends(), before)
+
+    def test_a_precompute_for_an_old_root_or_a_damaged_one_is_discarded(self):
+        state = self.new_user("quentin", 5000)
+        pre = state + ".precompute"
+        self.zkjson(state, "request", self.base + "/v1/first")
+        self.zkjson(state, "precompute", env=self.PRECOMPUTE)
+        self.assertEqual(self.next_proof(state), "ready")
+        # A new depositor changes the root; after the sync the precompute
+        # proves membership under a root that is no longer the state's.
+        self.register_id("2024", 5000)
+        self.zkjson(state, "sync", "--leaves", self.base + "/zkcredit/leaves.json")
+        self.assertEqual(self.next_proof(state), "stale")
+        done = self.zkcredit(state, "--json", "request", self.base + "/v1/after-sync",
+                             env=self.PRECOMPUTE)
+        out = json.loads(done.stdout)
+        self.assertEqual((out["http_status"], out["proof"]), (200, "full"))
+        self.assertIn(b"discarded a stale precomputed proof", done.stderr)
+        # Damaged on disk (a torn copy, a bit flip): rebuilt, never half-used.
+        self.wait_for_precompute(state)
+        with open(pre, "rb") as f:
+            good = f.read()
+        for damaged in (good[:len(good) // 2], good[:40] + bytes([good[40] ^ 1]) + good[41:]):
+            with open(pre, "wb") as f:
+                f.write(damaged)
+            self.assertEqual(self.next_proof(state), "corrupt")
+            done = self.zkcredit(state, "--json", "request", self.base + "/v1/damaged",
+                                 env=self.PRECOMPUTE)
+            out = json.loads(done.stdout)
+            self.assertEqual((out["http_status"], out["proof"]), (200, "full"))
+            self.assertIn(b"discarded a corrupt precomputed proof", done.stderr)
+            self.wait_for_precompute(state)
+        out = self.zkjson(state, "request", self.base + "/v1/rebuilt", env=self.PRECOMPUTE)
+        self.assertEqual((out["http_status"], out["proof"]), (200, "precomputed"))
 
     def test_init_refuses_to_overwrite_and_commands_need_a_synced_tree(self):
         state = self.state("fresh")
@@ -214,7 +306,8 @@ class ClientTest(unittest.TestCase):
         """Starts a request that stops itself at `point`; returns the process."""
         proc = subprocess.Popen([CLIENT, "--state", state, "request", url],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=dict(os.environ, ZKCREDIT_TEST_PAUSE=point))
+                                env=dict(os.environ, ZKCREDIT_TEST_PAUSE=point,
+                                         **self.NO_PRECOMPUTE))
         deadline = time.monotonic() + 60
         said = b""
         while time.monotonic() < deadline:

@@ -10,8 +10,11 @@
 // with constant-time scalar multiplication and wiped.
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include <sodium.h>
 
 #include "libverify/curve.hpp"
 #include "libverify/field.hpp"
@@ -94,10 +97,51 @@ std::vector<Fr> compute_h(const FftDomain& domain, std::vector<Fr>& a, std::vect
                           std::vector<Fr>& c);
 
 // sum scalars[i] * bases[i] by Pippenger's bucket method with signed
-// windows; scalars are canonical integers below r (variable time). g1_msm
-// first splits each scalar in two halves of 127 bits by the GLV endomorphism.
+// windows; scalars are canonical integers below r (variable time). Each
+// scalar is first split in two halves of 127 bits by an endomorphism: GLV
+// on G1 ((x, y) -> (beta x, y)), GLS on G2 (psi, the multiplication by
+// p mod r = 6u^2).
 G1 g1_msm(const libverify::G1Affine* bases, const Limbs* scalars, size_t n);
 G2 g2_msm(const libverify::G2Affine* bases, const Limbs* scalars, size_t n);
+
+// Runs each task once on up to `threads` threads (this one included);
+// rethrows the first exception a task threw once all have stopped.
+void run_tasks(const std::vector<std::function<void()>>& tasks, unsigned threads);
+// `threads`, or std::thread::hardware_concurrency() for 0.
+unsigned thread_count(unsigned threads);
+std::vector<Limbs> canonical_scalars(const std::vector<Fr>& values);
+
+template <class T>
+void wipe_vector(std::vector<T>& v) noexcept {
+    if (!v.empty()) {
+        sodium_memzero(v.data(), v.size() * sizeof(T));
+    }
+}
+
+// A proof's sums before the blinding r, s: A = alpha1 + sum w_i A_i,
+// B = beta2 + sum w_i B2_i, B1 = beta1 + sum w_i B1_i,
+// C = sum_{i > nPublic} w_i C_i + sum h_i H_i.
+struct UnblindedProof {
+    G1 a;
+    G2 b;
+    G1 b1;
+    G1 c;
+};
+// The four sums for a witness of the key's size (unchecked); the five MSMs
+// and the FFTs on up to `threads` threads (0: every hardware thread).
+UnblindedProof unblinded_sums(const ProvingKey& key, const std::vector<Fr>& witness,
+                              unsigned threads);
+// The Groth16 proof of the sums with blinding r, s (constant time in r, s):
+// pi_A = A + r delta1, pi_B = B + s delta2, pi_C = C + s A + r B1 + r s delta1.
+// internal_error if a point fails libverify's checks.
+Status blind_proof(const libverify::G1Affine& delta1, const libverify::G2Affine& delta2,
+                   const UnblindedProof& sums, const Fr& r, const Fr& s, Proof& out) noexcept;
+// Uniform in Fr from 64 bytes of randombytes_buf.
+Fr random_scalar() noexcept;
+// groth16_prove with the caller's r and s (tests compare provers with it).
+Status groth16_prove_blinded(const ProvingKey& key, const std::vector<Fr>& witness, const Fr& r,
+                             const Fr& s, Proof& proof, std::vector<Fr>& public_inputs,
+                             unsigned threads = 0) noexcept;
 
 }  // namespace prover_steps
 

@@ -51,6 +51,9 @@ struct CreditInput {
     Fr voucher_r8x, voucher_r8y, voucher_s, key_ax, key_ay, salt_new;
 
     CircuitInput to_circuit_input() const;
+    // The inverse: every signal exactly once (bad_encoding for an unknown
+    // or repeated name, bad_length for a wrong count or a missing signal).
+    static Status from_circuit_input(const CircuitInput& input, CreditInput& out) noexcept;
     // Zeroes every field (k and the salts are secrets).
     void wipe() noexcept;
 };
