@@ -559,6 +559,32 @@ ngx_http_zkcredit_sse_field(const u_char *line, size_t len, const char *field,
 }
 
 
+/*
+ * Whether a chunk may carry usage, without parsing it: every chunk of a
+ * stream with include_usage says "usage":null but the last, and parsing
+ * JSON per chunk would cost more than passing it on.
+ */
+static ngx_uint_t
+ngx_http_zkcredit_may_have_usage(u_char *p, u_char *last)
+{
+    while ((p = ngx_strlcasestrn(p, last, (u_char *) "\"usage\"", 7 - 1))
+           != NULL)
+    {
+        p += 7;
+
+        while (p < last && (*p == ' ' || *p == '\t' || *p == ':')) {
+            p++;
+        }
+
+        if (last - p < 4 || ngx_strncmp(p, "null", 4) != 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* one complete SSE line, with its line end */
 static ngx_int_t
 ngx_http_zkcredit_stream_line(ngx_http_request_t *r,
@@ -591,9 +617,8 @@ ngx_http_zkcredit_stream_line(ngx_http_request_t *r,
             }
 
         } else if (!ctx->stream_done
-                   && ngx_strlcasestrn(value.data, value.data + value.len,
-                                       (u_char *) "\"usage\"", 7 - 1)
-                      != NULL)
+                   && ngx_http_zkcredit_may_have_usage(value.data,
+                                                       value.data + value.len))
         {
             ngx_memzero(&usage, sizeof(usage));
 
