@@ -53,6 +53,7 @@ REQUESTS = {
     "tab_around": request_spec(0, 19, "GET", "/v1/models?tab"),
     "redis_auth": request_spec(0, 20, "GET", "/v1/models?auth"),
     "gone_during_spend": request_spec(0, 21, "GET", "/v1/models?spend"),
+    "stale_holder": request_spec(0, 22, "GET", "/v1/models?stale-holder"),
     # HTTP/2
     "h2_length": request_spec(1, 1, "POST", "/v1/chat/completions", CHAT),
     "h2_stream": request_spec(1, 2, "PUT", "/v1/stream", CHAT),
@@ -140,6 +141,7 @@ class GateCase(unittest.TestCase):
     locations = API
     main_body = ""
     extra_http = ""
+    server_extra = ""
     redis_timeout = "3s"
 
     @classmethod
@@ -148,7 +150,7 @@ class GateCase(unittest.TestCase):
         cls.upstream = Upstream().start()
         cls.nginx = start_gateway(cls.redis.port, cls.upstream.port, cls.locations,
                                   main_body=cls.main_body, extra_http=cls.extra_http,
-                                  redis_timeout=cls.redis_timeout)
+                                  redis_timeout=cls.redis_timeout, server_extra=cls.server_extra)
         cls.prepare(cls.nginx)
         cls.nginx.start()
         publish_root(cls.redis, MADE["root_hex"])
@@ -556,6 +558,35 @@ class UpstreamTest(GateCase):
             self.assertIsNotNone(resp.header("ZKCredit-Refund"))
         finally:
             publish_root(self.redis, MADE["root_hex"])
+
+
+class StaleHolderTest(GateCase):
+    """A spend whose request never answered (its worker died): after the
+    settle timeout, the resent credential gets the whole C_max back."""
+
+    server_extra = "zkcredit_settle_timeout 2s;"
+
+    def test_resend_after_the_settle_timeout_is_refunded_in_full(self):
+        cred = CREDS["stale_holder"]
+        key = "test:n:" + cred["nullifier_hex"]
+        # what a worker that crashed after its spend leaves behind
+        self.redis.command("HSET", key, "x", cred["x_hex"], "y", cred["y_hex"],
+                           "a", "0" * 32, "t", str(int(time.time())))
+        resp = self.nginx.request("GET", "/v1/models?stale-holder", headers=hdr(cred))
+        self.assert_problem(resp, 409, "ticket-spent")
+        self.assertIsNone(resp.header("ZKCredit-Refund"), "the holder may still answer")
+        self.redis.command("HSET", key, "t", str(int(time.time()) - 10))
+        resp = self.nginx.request("GET", "/v1/models?stale-holder", headers=hdr(cred))
+        self.assert_problem(resp, 409, "ticket-spent")
+        voucher = resp.header("ZKCredit-Refund")
+        [check] = check_refunds(MADE["key_packed_hex"], [{"c_new": cred["c_new"], "refund_b64": voucher}])
+        self.assertEqual((check["ok"], check["amount"]), (True, str(C_MAX)))
+        self.assertEqual(self.record("stale_holder")["v"], voucher)
+        # a stream still answering is not stale, however long it lasts
+        self.redis.command("HDEL", key, "v")
+        self.redis.command("HSET", key, "s", "1")
+        resp = self.nginx.request("GET", "/v1/models?stale-holder", headers=hdr(cred))
+        self.assertIsNone(resp.header("ZKCredit-Refund"))
 
 
 class Http2Test(GateCase):
