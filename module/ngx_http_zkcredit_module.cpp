@@ -52,9 +52,7 @@ static char *ngx_http_zkcredit_refunds(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_zkcredit_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_zkcredit_check_realm(ngx_conf_t *cf, void *post,
-    void *data);
-static char *ngx_http_zkcredit_check_json_safe(ngx_conf_t *cf, void *post,
+static char *ngx_http_zkcredit_check_text(ngx_conf_t *cf, void *post,
     void *data);
 
 
@@ -90,13 +88,21 @@ static ngx_conf_enum_t  ngx_http_zkcredit_log_levels[] = {
 };
 
 
-static ngx_conf_post_t  ngx_http_zkcredit_realm_post = {
-    ngx_http_zkcredit_check_realm
+/* a conf post whose handler finds its own parameters behind it */
+typedef struct {
+    ngx_conf_post_handler_pt  post_handler;
+    u_char                    lowest;
+    const char               *what;
+} ngx_http_zkcredit_text_post_t;
+
+
+static ngx_http_zkcredit_text_post_t  ngx_http_zkcredit_realm_post = {
+    ngx_http_zkcredit_check_text, ' ', "realm"
 };
 
 
-static ngx_conf_post_t  ngx_http_zkcredit_json_safe_post = {
-    ngx_http_zkcredit_check_json_safe
+static ngx_http_zkcredit_text_post_t  ngx_http_zkcredit_json_safe_post = {
+    ngx_http_zkcredit_check_text, '!', "URL"
 };
 
 
@@ -1873,37 +1879,24 @@ ngx_http_zkcredit_discovery(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* a value that goes into JSON and a quoted-string as it is */
+/*
+ * Values that go into JSON and an RFC 9110 quoted-string as they are:
+ * printable ASCII from "lowest" up, without quotes or backslashes.
+ */
 static char *
-ngx_http_zkcredit_check_json_safe(ngx_conf_t *cf, void *post, void *data)
+ngx_http_zkcredit_check_text(ngx_conf_t *cf, void *post, void *data)
 {
-    ngx_str_t  *value;
+    ngx_str_t                      *value;
+    ngx_http_zkcredit_text_post_t  *text;
 
+    text = static_cast<ngx_http_zkcredit_text_post_t *>(post);
     value = static_cast<ngx_str_t *>(data);
 
-    if (!ngx_http_zkcredit_plain_text(value, 0x21)) {
+    if (!ngx_http_zkcredit_plain_text(value, text->lowest)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid URL \"%V\": printable ASCII without "
-                           "spaces, quotes or backslashes expected", value);
-        return static_cast<char *>(NGX_CONF_ERROR);
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/* the realm is sent as an RFC 9110 quoted-string without escapes */
-static char *
-ngx_http_zkcredit_check_realm(ngx_conf_t *cf, void *post, void *data)
-{
-    ngx_str_t  *realm;
-
-    realm = static_cast<ngx_str_t *>(data);
-
-    if (!ngx_http_zkcredit_plain_text(realm, 0x20)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid realm \"%V\": printable ASCII "
-                           "without quotes or backslashes expected", realm);
+                           "invalid %s \"%V\": printable ASCII without %s"
+                           "quotes or backslashes expected", text->what, value,
+                           text->lowest > ' ' ? "spaces, " : "");
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 

@@ -14,8 +14,8 @@ import time
 import unittest
 
 import harness
-from zkcredit_fixtures import (C_MAX, CIRCUIT_VK, OTHER_SIGNING_KEY_HEX, SCOPE, SIGNING_KEY_HEX,
-                               FakeRedis, LateRedis, Upstream, check_refunds, credential_nullifier,
+from zkcredit_fixtures import (C_MAX, FakeRedis, LateRedis, OTHER_SIGNING_KEY_HEX, Upstream,
+                               check_refunds, deployment_directives,
                                free_port_without_listener, make_credentials, publish_root,
                                request_spec, voucher_amount, write_signing_key)
 
@@ -87,10 +87,7 @@ def gated_server(redis_port, upstream_port, locations, extra_http="", redis_time
     server {{
         listen 127.0.0.1:%%PORT%%;
         listen 127.0.0.1:%%PORT_h2%% http2;
-        zkcredit_scope {SCOPE};
-        zkcredit_c_max {C_MAX};
-        zkcredit_verification_key {CIRCUIT_VK};
-        zkcredit_signing_key %%PREFIX%%/refund.key;
+        {deployment_directives()}
         client_max_body_size 400m;
         client_body_buffer_size 16k;
         proxy_http_version 1.1;

@@ -5,14 +5,12 @@ checked with circomlibjs. Real nginx, real module, real Redis."""
 
 import http.client
 import json
-import math
 import socket
-import time
 import unittest
 
 import harness
 from openai_upstream import USAGE, OpenAIUpstream
-from zkcredit_fixtures import (C_MAX, CIRCUIT_VK, SCOPE, check_refunds, make_credentials,
+from zkcredit_fixtures import (C_MAX, check_refunds, deployment_directives, make_credentials,
                                publish_root, request_spec, voucher_amount, write_signing_key)
 
 ERIN = {"k": "555555555555555555", "deposit": "1000000"}
@@ -87,10 +85,7 @@ GATEWAY = f"""
     upstream chat {{ server 127.0.0.1:%%PORT_chat%%; keepalive 8; }}
     server {{
         listen 127.0.0.1:%%PORT%%;
-        zkcredit_scope {SCOPE};
-        zkcredit_c_max {C_MAX};
-        zkcredit_verification_key {CIRCUIT_VK};
-        zkcredit_signing_key %%PREFIX%%/refund.key;
+        {deployment_directives()}
         zkcredit_meter_buffer 1m;
         proxy_http_version 1.1;
         proxy_set_header Connection "";

@@ -9,8 +9,9 @@ import threading
 import unittest
 
 import harness
-from zkcredit_fixtures import (C_MAX, CIRCUIT_VK, REPO_ROOT, SCOPE, check_refunds, make_credentials,
-                               publish_root, request_spec, voucher_amount, write_signing_key)
+from zkcredit_fixtures import (C_MAX, REPO_ROOT, check_refunds, deployment_directives,
+                               make_credentials, publish_root, request_spec, voucher_amount,
+                               write_signing_key)
 
 import sys
 sys.path.insert(0, os.path.join(REPO_ROOT, "examples"))
@@ -49,10 +50,7 @@ class OpenAISdkTest(unittest.TestCase):
     zkcredit_redis_prefix test:;
     server {{
         listen 127.0.0.1:%%PORT%%;
-        zkcredit_scope {SCOPE};
-        zkcredit_c_max {C_MAX};
-        zkcredit_verification_key {CIRCUIT_VK};
-        zkcredit_signing_key %%PREFIX%%/refund.key;
+        {deployment_directives()}
         location /v1/ {{
             zkcredit on;
             zkcredit_meter openai;

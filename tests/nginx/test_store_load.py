@@ -7,7 +7,6 @@ import concurrent.futures
 import json
 import os
 import signal
-import threading
 import time
 import unittest
 

@@ -33,6 +33,14 @@ CREDENTIAL_CACHE = os.environ.get("ZKC_CREDENTIAL_CACHE",
                                   os.path.join(tempfile.gettempdir(), "zkcredit-credentials"))
 
 
+def deployment_directives():
+    """The test deployment: scope, C_max, the ceremony's key, a refund key
+    written by write_signing_key."""
+    return (f"zkcredit_scope {SCOPE}; zkcredit_c_max {C_MAX}; "
+            f"zkcredit_verification_key {CIRCUIT_VK}; "
+            "zkcredit_signing_key %%PREFIX%%/refund.key;")
+
+
 def node_tool(script, spec):
     done = subprocess.run(["node", os.path.join(REPO_ROOT, "tests", "reference", script)],
                           input=json.dumps(spec), capture_output=True, text=True,
@@ -265,12 +273,6 @@ class LateRedis:
         self.server.server_close()
 
 
-def credential_nullifier(header_value):
-    """The nullifier of a credential header value (docs/protocol.md §6), hex."""
-    raw = base64.urlsafe_b64decode(header_value + "=" * (-len(header_value) % 4))
-    return raw[65:97].hex()
-
-
 def write_signing_key(prefix, hex_key=SIGNING_KEY_HEX, mode=0o600, name="refund.key"):
     path = os.path.join(prefix, name)
     with open(path, "w") as f:
@@ -291,10 +293,7 @@ def gateway_http_body(redis_port, upstream_port, extra_server="", extra_http="",
     upstream api {{ server 127.0.0.1:{upstream_port}; keepalive 8; }}
     server {{
         listen 127.0.0.1:%%PORT%%;
-        zkcredit_scope {SCOPE};
-        zkcredit_c_max {C_MAX};
-        zkcredit_verification_key {CIRCUIT_VK};
-        zkcredit_signing_key %%PREFIX%%/refund.key;
+        {deployment_directives()}
         access_log %%PREFIX%%/gated.log zkcredit_private;
         client_max_body_size 4m;
 
