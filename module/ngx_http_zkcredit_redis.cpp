@@ -83,6 +83,7 @@ typedef struct {
     ngx_event_t                          retry;
     ngx_msec_t                           backoff;
     ngx_msec_t                           retry_at;
+    ngx_uint_t                           exiting;
 } ngx_http_zkcredit_redis_t;
 
 
@@ -164,6 +165,9 @@ ngx_http_zkcredit_redis_exit_process(void)
                       "resend their credential after zkcredit_settle_timeout",
                       rd->nwrites, &rd->conf->redis_addr);
     }
+
+    /* what the last handlers queue is not sent: the process ends */
+    rd->exiting = 1;
 
     if (rd->ctx != NULL) {
         ngx_http_zkcredit_redis_reset(rd, NULL);
@@ -526,7 +530,7 @@ ngx_http_zkcredit_redis_connect(ngx_http_zkcredit_redis_t *rd)
     redisContext                   *ctx;
     ngx_http_zkcredit_main_conf_t  *zmcf;
 
-    if (ngx_current_msec < rd->retry_at) {
+    if (rd->exiting || ngx_current_msec < rd->retry_at) {
         return NGX_ERROR;
     }
 
