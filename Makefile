@@ -30,14 +30,15 @@ test-unit: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE fuzz
 
 test-asan: build
-	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DZKC_SANITIZE=ON > /dev/null
+	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DZKC_SANITIZE=ON \
+		-DZKC_BUILD_BENCH=OFF > /dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -LE fuzz
 
 test-fuzz: build
 	@cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DZKC_FUZZ=ON \
-		-DZKC_BUILD_MODULE=OFF -DZKC_BUILD_CLIENT=OFF > /dev/null
+		-DZKC_BUILD_MODULE=OFF -DZKC_BUILD_CLIENT=OFF -DZKC_BUILD_BENCH=OFF > /dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	@ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz --no-tests=ignore
 
