@@ -40,9 +40,19 @@ class Anvil:
                                       "--config-out", config],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         harness.wait_for_port(self.port, self.proc)
-        with open(config) as f:
-            self.keys = json.load(f)["private_keys"]
+        # anvil may listen before it has written its accounts out
+        self.keys = harness.eventually(lambda: self.read_keys(config), lambda keys: keys)
+        if not self.keys:
+            raise RuntimeError(f"anvil wrote no accounts to {config}")
         return self
+
+    @staticmethod
+    def read_keys(config):
+        try:
+            with open(config) as f:
+                return json.load(f)["private_keys"]
+        except (OSError, ValueError, KeyError):
+            return None
 
     def stop(self):
         if self.proc:
