@@ -1428,6 +1428,30 @@ ngx_http_zkcredit_read_file(ngx_conf_t *cf, ngx_str_t *name, ngx_str_t *out,
 }
 
 
+/* a file holding a secret: readable by its owner only, wiped if refused */
+static ngx_int_t
+ngx_http_zkcredit_read_secret(ngx_conf_t *cf, ngx_str_t *name, ngx_str_t *text,
+    const char *what)
+{
+    ngx_file_info_t  fi;
+
+    if (ngx_http_zkcredit_read_file(cf, name, text, &fi) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (fi.st_mode & (S_IRWXG | S_IRWXO)) {
+        sodium_memzero(text->data, text->len);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%V\" is accessible by group or others "
+                           "(mode %04o); chmod 600 it", what, name,
+                           static_cast<unsigned>(fi.st_mode & 07777));
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 template <class T>
 static void
 ngx_http_zkcredit_destroy(void *data)
@@ -1531,7 +1555,6 @@ ngx_http_zkcredit_signing_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     u_char                       packed[libverify::kBabyJubPackedBytes];
     ngx_str_t                   *value, name, text, hex;
     ngx_int_t                    rc;
-    ngx_file_info_t              fi;
     ngx_pool_cleanup_t          *cln;
     ngx_http_zkcredit_signer_t  *signer;
     libverify::EddsaPrivateKey   secret_key;
@@ -1543,16 +1566,9 @@ ngx_http_zkcredit_signing_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = static_cast<ngx_str_t *>(cf->args->elts);
     name = value[1];
 
-    if (ngx_http_zkcredit_read_file(cf, &name, &text, &fi) != NGX_OK) {
-        return static_cast<char *>(NGX_CONF_ERROR);
-    }
-
-    if (fi.st_mode & (S_IRWXG | S_IRWXO)) {
-        sodium_memzero(text.data, text.len);
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "signing key \"%V\" is accessible by group or "
-                           "others (mode %04o); chmod 600 it", &name,
-                           static_cast<unsigned>(fi.st_mode & 07777));
+    if (ngx_http_zkcredit_read_secret(cf, &name, &text, "signing key")
+        != NGX_OK)
+    {
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
@@ -1782,7 +1798,6 @@ ngx_http_zkcredit_redis_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     u_char           *p, *end, *space;
     ngx_str_t        *value, name, text;
-    ngx_file_info_t   fi;
 
     if (zmcf->redis_password.data != NULL) {
         return const_cast<char *>("is duplicate");
@@ -1791,15 +1806,9 @@ ngx_http_zkcredit_redis_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = static_cast<ngx_str_t *>(cf->args->elts);
     name = value[1];
 
-    if (ngx_http_zkcredit_read_file(cf, &name, &text, &fi) != NGX_OK) {
-        return static_cast<char *>(NGX_CONF_ERROR);
-    }
-
-    if (fi.st_mode & (S_IRWXG | S_IRWXO)) {
-        sodium_memzero(text.data, text.len);
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "redis credentials \"%V\" are accessible by group "
-                           "or others; chmod 600 them", &name);
+    if (ngx_http_zkcredit_read_secret(cf, &name, &text, "redis credentials")
+        != NGX_OK)
+    {
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
