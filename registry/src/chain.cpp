@@ -1,7 +1,5 @@
 #include "zkregistry/chain.hpp"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <string_view>
 #include <utility>
@@ -29,45 +27,13 @@ const std::string& text_field(const json& object, const char* name) {
     return it->get_ref<const std::string&>();
 }
 
-// Hex digits (lower case) as a number; false when one is not a digit or
-// the value needs more than 64 bits.
-bool hex_value(std::string_view digits, uint64_t& value) {
-    value = 0;
-    for (const char c : digits) {
-        unsigned digit = 0;
-        if (c >= '0' && c <= '9') {
-            digit = static_cast<unsigned>(c - '0');
-        } else if (c >= 'a' && c <= 'f') {
-            digit = static_cast<unsigned>(c - 'a' + 10);
-        } else {
-            return false;
-        }
-        if (value >> 60 != 0) {
-            return false;
-        }
-        value = value << 4 | digit;
-    }
-    return true;
-}
-
-// A JSON-RPC quantity: "0x" then 1 to 16 hex digits, no leading zeros.
+// A JSON-RPC quantity of at most 64 bits.
 uint64_t quantity(std::string_view text, const std::string& what) {
-    uint64_t value = 0;
-    if (text.size() < 3 || text.size() > 18 || text.substr(0, 2) != "0x" ||
-        (text.size() > 3 && text[2] == '0') || !hex_value(text.substr(2), value)) {
-        malformed(what + " is not a quantity");
+    const std::optional<zkchain::Amount> value = zkchain::parse_quantity(text);
+    if (!value || *value > UINT64_MAX) {
+        malformed(what + " is not a quantity of at most 64 bits");
     }
-    return value;
-}
-
-std::string to_quantity(uint64_t value) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string digits;
-    do {
-        digits.insert(digits.begin(), kDigits[value & 15]);
-        value >>= 4;
-    } while (value != 0);
-    return "0x" + digits;
+    return static_cast<uint64_t>(*value);
 }
 
 // One 32-byte word of a log's data or topics, as a field element.
@@ -79,15 +45,19 @@ Fr field_word(std::string_view hex64, const std::string& what) {
     return value;
 }
 
-// A word holding an unsigned integer below 2^bits (bits a multiple of 4).
+// A word holding an unsigned integer below 2^bits (bits a multiple of 8).
 uint64_t integer_word(std::string_view hex64, unsigned bits, const std::string& what) {
-    const size_t leading = hex64.size() - bits / 4;
-    uint64_t value = 0;
-    if (hex64.substr(0, leading).find_first_not_of('0') != std::string_view::npos ||
-        !hex_value(hex64.substr(leading), value)) {
+    const std::optional<zkchain::Bytes> bytes = zkchain::from_hex("0x" + std::string(hex64));
+    if (!bytes || bytes->size() != 32) {
+        malformed(what + " is not a word");
+    }
+    zkchain::Word word;
+    std::copy(bytes->begin(), bytes->end(), word.begin());
+    try {
+        return static_cast<uint64_t>(zkchain::word_integer(word, bits, what));
+    } catch (const zkchain::ChainError&) {
         malformed(what + " is not an integer of " + std::to_string(bits) + " bits");
     }
-    return value;
 }
 
 std::vector<std::string_view> data_words(const std::string& data, size_t count) {
@@ -106,11 +76,6 @@ std::string lower(std::string text) {
     std::transform(text.begin(), text.end(), text.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return text;
-}
-
-size_t append_body(char* data, size_t size, size_t count, void* sink) {
-    static_cast<std::string*>(sink)->append(data, size * count);
-    return size * count;
 }
 
 }  // namespace
@@ -173,74 +138,8 @@ std::vector<ChainEvent> decode_logs(const json& logs, const std::string& contrac
     return events;
 }
 
-RpcClient::RpcClient(std::string url, std::chrono::milliseconds timeout)
-    : url_(std::move(url)), timeout_(timeout), curl_(curl_easy_init()) {
-    if (curl_ == nullptr) {
-        throw Error(ErrorKind::store, "cannot initialise libcurl");
-    }
-}
-
-RpcClient::~RpcClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
-
-json RpcClient::call(const std::string& method, const json& params) {
-    CURL* curl = static_cast<CURL*>(curl_);
-    const std::string request =
-        json{{"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", params}}.dump();
-    std::string body;
-    curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-    curl_easy_reset(curl);
-    curl_easy_setopt(curl, CURLOPT_URL, url_.c_str());
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.size()));
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    const CURLcode code = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
-    if (code != CURLE_OK) {
-        throw Error(ErrorKind::store, method + " to the node failed: " + curl_easy_strerror(code));
-    }
-    if (status != 200) {
-        throw Error(ErrorKind::store, method + ": the node answered HTTP " + std::to_string(status));
-    }
-    const json answer = json::parse(body, nullptr, false);
-    if (answer.is_discarded() || !answer.is_object()) {
-        throw Error(ErrorKind::store, method + ": the node answered no JSON object");
-    }
-    if (answer.contains("error")) {
-        throw Error(ErrorKind::store, method + ": " + answer["error"].dump());
-    }
-    if (!answer.contains("result")) {
-        throw Error(ErrorKind::store, method + ": the answer has no result");
-    }
-    return answer["result"];
-}
-
-uint64_t RpcClient::block_number() {
-    const json result = call("eth_blockNumber", json::array());
-    if (!result.is_string()) {
-        malformed("eth_blockNumber is not a string");
-    }
-    return quantity(result.get<std::string>(), "eth_blockNumber");
-}
-
-std::optional<std::string> RpcClient::block_hash(uint64_t number) {
-    const json block = call("eth_getBlockByNumber", json::array({to_quantity(number), false}));
-    if (block.is_null()) {
-        return std::nullopt;
-    }
-    if (!block.is_object()) {
-        malformed("eth_getBlockByNumber is not an object");
-    }
-    return lower(text_field(block, "hash"));
-}
-
-Follower::Follower(Registry& registry, RpcClient& rpc, FollowOptions options)
-    : registry_(registry), rpc_(rpc), options_(std::move(options)) {
+Follower::Follower(Registry& registry, zkchain::Node& node, FollowOptions options)
+    : registry_(registry), node_(node), options_(std::move(options)) {
     options_.contract = lower(options_.contract);
     if (registry_.depth() != kDefaultDepth) {
         throw Error(ErrorKind::refused, "the contract's tree has depth " +
@@ -252,26 +151,56 @@ Follower::Follower(Registry& registry, RpcClient& rpc, FollowOptions options)
     }
 }
 
-std::vector<ChainEvent> Follower::logs(uint64_t from, uint64_t to) {
+std::vector<ChainEvent> contract_events(zkchain::Node& node, const std::string& contract,
+                                        uint64_t from, uint64_t to, uint64_t batch_blocks) {
     std::vector<ChainEvent> events;
-    for (uint64_t start = from; start <= to; start += options_.batch_blocks) {
-        const uint64_t end = std::min(to, start + options_.batch_blocks - 1);
+    for (uint64_t start = from; start <= to; start += batch_blocks) {
+        const uint64_t end = std::min(to, start + batch_blocks - 1);
         const json filter = {
-            {"address", options_.contract},
-            {"fromBlock", to_quantity(start)},
-            {"toBlock", to_quantity(end)},
+            {"address", contract},
+            {"fromBlock", zkchain::to_quantity(start)},
+            {"toBlock", zkchain::to_quantity(end)},
             {"topics", json::array({json::array({kDepositedTopic, kSlashedTopic})})},
         };
         std::vector<ChainEvent> batch =
-            decode_logs(rpc_.call("eth_getLogs", json::array({filter})), options_.contract);
+            decode_logs(node.call("eth_getLogs", json::array({filter})), contract);
         events.insert(events.end(), batch.begin(), batch.end());
     }
     return events;
 }
 
+std::vector<Registry::LeafRecord> replay_events(const std::vector<ChainEvent>& events) {
+    std::vector<Registry::LeafRecord> records;
+    std::vector<Fr> leaves;
+    for (const ChainEvent& event : events) {
+        if (event.kind == ChainEvent::Kind::deposited) {
+            if (event.leaf_index != records.size()) {
+                throw Error(ErrorKind::refused, "the contract's deposits skip a leaf");
+            }
+            records.push_back({event.id, event.leaf, std::string()});
+            leaves.push_back(event.leaf);
+        } else {
+            if (event.leaf_index >= records.size() || records[event.leaf_index].id != event.id) {
+                throw Error(ErrorKind::refused, "the contract slashes a leaf it never had");
+            }
+            records[event.leaf_index].leaf = Fr::zero();
+            records[event.leaf_index].revoked_by = event.transaction;
+            leaves[event.leaf_index] = Fr::zero();
+        }
+    }
+    if (!events.empty() && tree_root(leaves, kDefaultDepth) != events.back().root) {
+        throw Error(ErrorKind::refused, "the contract's events give another root than its own");
+    }
+    return records;
+}
+
+std::vector<ChainEvent> Follower::logs(uint64_t from, uint64_t to) {
+    return contract_events(node_, options_.contract, from, to, options_.batch_blocks);
+}
+
 FollowStep Follower::step() {
     FollowStep result;
-    const uint64_t head = rpc_.block_number();
+    const uint64_t head = node_.block_number();
     if (head < options_.confirmations) {
         return result;
     }
@@ -283,7 +212,7 @@ FollowStep Follower::step() {
             throw Error(ErrorKind::store, "the chain cursor is malformed");
         }
         const uint64_t reached = parse_u64(cursor->substr(0, space), "the chain cursor");
-        if (rpc_.block_hash(reached) != cursor->substr(space + 1)) {
+        if (node_.block_hash(reached) != cursor->substr(space + 1)) {
             return resync(safe);
         }
         next = reached + 1;
@@ -292,9 +221,9 @@ FollowStep Follower::step() {
         return result;
     }
     const uint64_t to = std::min(safe, next + options_.batch_blocks - 1);
-    const std::optional<std::string> hash = rpc_.block_hash(to);
+    const std::optional<std::string> hash = node_.block_hash(to);
     const std::vector<ChainEvent> events = logs(next, to);
-    if (!hash || rpc_.block_hash(to) != hash) {
+    if (!hash || node_.block_hash(to) != hash) {
         return result;  // the chain changed under the query: the next step starts over
     }
     for (const ChainEvent& event : events) {
@@ -339,33 +268,14 @@ void Follower::apply(const ChainEvent& event, FollowStep& result) {
 FollowStep Follower::resync(uint64_t safe) {
     FollowStep result;
     result.reorg = true;
-    const std::optional<std::string> hash = rpc_.block_hash(safe);
+    const std::optional<std::string> hash = node_.block_hash(safe);
     const std::vector<ChainEvent> events = logs(options_.from_block, safe);
-    if (!hash || rpc_.block_hash(safe) != hash) {
+    if (!hash || node_.block_hash(safe) != hash) {
         return result;
     }
-    std::vector<Registry::LeafRecord> records;
-    std::vector<Fr> leaves;
+    const std::vector<Registry::LeafRecord> records = replay_events(events);
     for (const ChainEvent& event : events) {
-        if (event.kind == ChainEvent::Kind::deposited) {
-            if (event.leaf_index != records.size()) {
-                throw Error(ErrorKind::refused, "the contract's deposits skip a leaf");
-            }
-            records.push_back({event.id, event.leaf, std::string()});
-            leaves.push_back(event.leaf);
-            ++result.deposits;
-        } else {
-            if (event.leaf_index >= records.size() || records[event.leaf_index].id != event.id) {
-                throw Error(ErrorKind::refused, "the contract slashes a leaf it never had");
-            }
-            records[event.leaf_index].leaf = Fr::zero();
-            records[event.leaf_index].revoked_by = event.transaction;
-            leaves[event.leaf_index] = Fr::zero();
-            ++result.slashes;
-        }
-    }
-    if (!events.empty() && tree_root(leaves, kDefaultDepth) != events.back().root) {
-        throw Error(ErrorKind::refused, "the contract's events give another root than its own");
+        ++(event.kind == ChainEvent::Kind::deposited ? result.deposits : result.slashes);
     }
     registry_.replace_tree(records, std::to_string(safe) + " " + *hash);
     result.reached = safe;

@@ -117,18 +117,13 @@ std::vector<std::string> string_elements(const redisReply* reply, const std::str
 
 }  // namespace
 
-struct Registry::Verdict {
-    bool valid = false;
-    std::string reason;  // why not valid
-    Fr id;
-};
-
 // The checks of docs/protocol.md §11 on one double-spend entry: the two
 // shares determine the recorded k, and the recorded id is H(k). Evidence is
 // self-authenticating: only someone who knows k can name an identity, so a
 // writer to the stream cannot revoke anyone else.
-Registry::Verdict Registry::judge_evidence(const redisReply* fields) {
-    Verdict judgement;
+JudgedEvidence Registry::judge_evidence(std::string entry_id, const redisReply* fields) {
+    JudgedEvidence judgement;
+    judgement.entry_id = std::move(entry_id);
     std::map<std::string, std::string, std::less<>> values;
     for (size_t i = 0; i + 1 < fields->elements; i += 2) {
         if (fields->element[i]->type != REDIS_REPLY_STRING ||
@@ -169,6 +164,7 @@ Registry::Verdict Registry::judge_evidence(const redisReply* fields) {
     }
     judgement.valid = true;
     judgement.id = parsed[1];
+    judgement.k = k;
     return judgement;
 }
 
@@ -182,7 +178,8 @@ Keys::Keys(const std::string& prefix)
       log(prefix + "registry:log"),
       evidence(prefix + "evidence:double-spend"),
       evidence_cursor(prefix + "registry:evidence-cursor"),
-      chain_cursor(prefix + "registry:chain-cursor") {}
+      chain_cursor(prefix + "registry:chain-cursor"),
+      slash_cursor(prefix + "registry:slash-cursor") {}
 
 const char* evidence_action_name(EvidenceAction action) {
     switch (action) {
@@ -499,56 +496,72 @@ Snapshot Registry::snapshot() {
 std::vector<EvidenceOutcome> Registry::process_evidence(size_t max_entries,
                                                         std::chrono::milliseconds block) {
     std::vector<EvidenceOutcome> outcomes;
-    bool may_block = block.count() > 0;
     while (outcomes.size() < max_entries) {
         const Reply stored_cursor = connection_.run({"GET", keys_.evidence_cursor});
         std::string cursor = reply_is_nil(stored_cursor.get())
                                  ? std::string(kCursorStart)
                                  : reply_string(stored_cursor.get(), keys_.evidence_cursor);
         const size_t wanted = std::min(max_entries - outcomes.size(), kChunk);
-        Command read{"XREAD", "COUNT", std::to_string(wanted)};
-        if (may_block) {
-            read.push_back("BLOCK");
-            read.push_back(std::to_string(block.count()));
-            may_block = false;
-        }
-        read.insert(read.end(), {"STREAMS", keys_.evidence, cursor});
-        const Reply batch = connection_.run(read);
-        if (reply_is_nil(batch.get())) {
-            break;
-        }
-        const redisReply* entries =
-            reply_element(reply_element(batch.get(), 0, "XREAD"), 1, "XREAD");
-        require_array(entries, "XREAD");
-        if (entries->elements == 0) {
+        const std::vector<JudgedEvidence> entries = read_evidence(cursor, wanted, block);
+        block = std::chrono::milliseconds(0);
+        if (entries.empty()) {
             break;
         }
         bool overtaken = false;
-        for (size_t i = 0; i < entries->elements; ++i) {
-            const redisReply* entry = entries->element[i];
-            const std::string entry_id = reply_string(reply_element(entry, 0, "XREAD"), "XREAD");
-            const redisReply* fields = reply_element(entry, 1, "XREAD");
-            const Verdict verdict = judge_evidence(fields);
-            std::optional<EvidenceOutcome> outcome = settle_evidence(entry_id, verdict, cursor);
+        for (const JudgedEvidence& entry : entries) {
+            std::optional<EvidenceOutcome> outcome = settle_evidence(entry, cursor);
             if (!outcome) {
                 overtaken = true;
                 break;
             }
             outcomes.push_back(std::move(*outcome));
-            cursor = entry_id;
+            cursor = entry.entry_id;
         }
-        if (!overtaken && entries->elements < wanted) {
+        if (!overtaken && entries.size() < wanted) {
             break;
         }
     }
     return outcomes;
 }
 
+std::vector<JudgedEvidence> Registry::read_evidence(const std::string& after, size_t max_entries,
+                                                    std::chrono::milliseconds block) {
+    Command read{"XREAD", "COUNT", std::to_string(max_entries)};
+    if (block.count() > 0) {
+        read.push_back("BLOCK");
+        read.push_back(std::to_string(block.count()));
+    }
+    read.insert(read.end(), {"STREAMS", keys_.evidence, after});
+    const Reply batch = connection_.run(read);
+    std::vector<JudgedEvidence> judged;
+    if (reply_is_nil(batch.get())) {
+        return judged;
+    }
+    const redisReply* entries = reply_element(reply_element(batch.get(), 0, "XREAD"), 1, "XREAD");
+    require_array(entries, "XREAD");
+    for (size_t i = 0; i < entries->elements; ++i) {
+        const redisReply* entry = entries->element[i];
+        judged.push_back(judge_evidence(reply_string(reply_element(entry, 0, "XREAD"), "XREAD"),
+                                        reply_element(entry, 1, "XREAD")));
+    }
+    return judged;
+}
+
+std::string Registry::slash_cursor() {
+    const Reply stored = connection_.run({"GET", keys_.slash_cursor});
+    return reply_is_nil(stored.get()) ? std::string(kCursorStart)
+                                      : reply_string(stored.get(), keys_.slash_cursor);
+}
+
+void Registry::set_slash_cursor(const std::string& entry_id) {
+    connection_.run({"SET", keys_.slash_cursor, entry_id});
+}
+
 // Acts on one entry and moves the cursor from `cursor` to it, atomically.
 // None when another consumer moved the cursor first.
-std::optional<EvidenceOutcome> Registry::settle_evidence(const std::string& entry_id,
-                                                         const Verdict& verdict,
+std::optional<EvidenceOutcome> Registry::settle_evidence(const JudgedEvidence& verdict,
                                                          const std::string& cursor) {
+    const std::string& entry_id = verdict.entry_id;
     const std::string id_hex = verdict.valid ? fr_to_hex(verdict.id) : std::string();
     for (unsigned attempt = 0; attempt < kMaxAttempts; ++attempt) {
         Watch watch(connection_, {&keys_.evidence_cursor, &keys_.depth, &keys_.leaves,

@@ -23,6 +23,7 @@
 #include "zkregistry/encoding.hpp"
 #include "zkregistry/error.hpp"
 #include "zkregistry/registry.hpp"
+#include "zkregistry/slasher.hpp"
 #include "zkregistry/store.hpp"
 #include "zkregistry/tree.hpp"
 
@@ -63,12 +64,19 @@ commands:
                                       (default 0), resuming from the saved chain cursor;
                                       --once: stop when caught up, else run until SIGINT/SIGTERM
 
+  slash --rpc URL --contract ADDRESS --from-block N --chain-key FILE [--poll-ms MS] [--once]
+                                      claim on chain the deposit of every double spender in
+                                      the evidence: slash(k, path) signed with the key in FILE
+                                      (the provider's chain key: 64 hex digits, mode 0600);
+                                      `follow` then applies the contract's Slashed event;
+                                      --once: stop when the evidence is settled
+
   --publish FILE   (register, revoke, watch, rebuild, follow) after a change to the tree,
                    rewrite FILE as `leaves --out FILE` does
 
 exit status: 0 done, 1 rebuild found differences, 2 bad usage or input,
              3 refused (duplicate id, full tree, depth mismatch), 4 Redis error,
-             5 file error
+             5 file error, 6 chain error (the node, a revert, the chain key)
 )";
 
 enum ExitCode {
@@ -78,6 +86,7 @@ enum ExitCode {
     kExitRefused = 3,
     kExitStore = 4,
     kExitIo = 5,
+    kExitChain = 6,
 };
 
 constexpr auto kTimeout = std::chrono::seconds(10);
@@ -109,7 +118,8 @@ Arguments parse_arguments(int argc, char** argv) {
     static const std::set<std::string> kValued = {"--redis", "--prefix", "--depth", "--id",
                                                   "--deposit", "--out", "--older-than", "--max",
                                                   "--publish", "--rpc", "--contract",
-                                                  "--from-block", "--confirmations", "--poll-ms"};
+                                                  "--from-block", "--confirmations", "--poll-ms",
+                                                  "--chain-key"};
     static const std::set<std::string> kFlags = {"--json", "--from-evidence", "--check", "--once"};
     static const std::map<std::string, std::set<std::string>> kCommandOptions = {
         {"register", {"--id", "--deposit", "--publish"}},
@@ -124,6 +134,7 @@ Arguments parse_arguments(int argc, char** argv) {
         {"follow",
          {"--rpc", "--contract", "--from-block", "--confirmations", "--poll-ms", "--once",
           "--publish"}},
+        {"slash", {"--rpc", "--contract", "--from-block", "--chain-key", "--poll-ms", "--once"}},
     };
     static const std::set<std::string> kGlobal = {"--redis", "--prefix", "--depth", "--json"};
 
@@ -218,17 +229,44 @@ json step_json(const zkregistry::FollowStep& step) {
 }
 
 // A 0x-prefixed 20-byte address, returned in lower case.
-std::string parse_address(const std::string& text) {
-    static constexpr std::string_view kHex = "0123456789abcdefABCDEF";
-    if (text.size() != 42 || text.compare(0, 2, "0x") != 0 ||
-        text.find_first_not_of(kHex, 2) != std::string::npos) {
+zkchain::Address parse_address(const std::string& text) {
+    const std::optional<zkchain::Address> address = zkchain::Address::parse(text);
+    if (!address) {
         throw Error(ErrorKind::invalid_input, "--contract must be 0x and 40 hex digits");
     }
-    std::string address = text;
-    for (char& c : address) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return *address;
+}
+
+json slash_json(const zkregistry::SlashOutcome& outcome) {
+    json out = {{"evidence", outcome.entry_id},
+                {"action", zkregistry::slash_action_name(outcome.action)}};
+    if (!outcome.id_hex.empty()) {
+        out["id"] = outcome.id_hex;
     }
-    return address;
+    if (outcome.action == zkregistry::SlashAction::rejected) {
+        out["reason"] = outcome.reason;
+    } else if (outcome.action != zkregistry::SlashAction::unknown_id) {
+        out["index"] = outcome.leaf_index;
+    }
+    if (!outcome.transaction.empty()) {
+        out["transaction"] = outcome.transaction;
+    }
+    return out;
+}
+
+std::string slash_text(const zkregistry::SlashOutcome& outcome) {
+    std::string text =
+        "evidence " + outcome.entry_id + ": " + zkregistry::slash_action_name(outcome.action);
+    if (!outcome.id_hex.empty()) {
+        text += " id " + outcome.id_hex;
+    }
+    if (outcome.action == zkregistry::SlashAction::rejected) {
+        text += " (" + outcome.reason + ")";
+    }
+    if (!outcome.transaction.empty()) {
+        text += " in transaction " + outcome.transaction;
+    }
+    return text;
 }
 
 void stop_on_signals() {
@@ -346,12 +384,23 @@ int run(const Arguments& args) {
     auto poll = std::chrono::milliseconds(1000);
     if (args.command == "follow") {
         args.required("--rpc");
-        follow.contract = parse_address(args.required("--contract"));
+        follow.contract = parse_address(args.required("--contract")).hex();
         follow.from_block = zkregistry::parse_u64(args.required("--from-block"), "--from-block");
         follow.confirmations =
             zkregistry::parse_u64(args.value("--confirmations").value_or("0"), "--confirmations");
         poll = std::chrono::milliseconds(
             zkregistry::parse_u64(args.value("--poll-ms").value_or("1000"), "--poll-ms"));
+    }
+
+    zkregistry::SlashOptions slashing;
+    std::optional<zkchain::Signer> slasher_key;
+    if (args.command == "slash") {
+        args.required("--rpc");
+        slashing.contract = parse_address(args.required("--contract"));
+        slashing.from_block = zkregistry::parse_u64(args.required("--from-block"), "--from-block");
+        poll = std::chrono::milliseconds(
+            zkregistry::parse_u64(args.value("--poll-ms").value_or("1000"), "--poll-ms"));
+        slasher_key.emplace(zkchain::Signer::from_file(args.required("--chain-key")));
     }
 
     const std::optional<std::string> publish = args.value("--publish");
@@ -474,9 +523,9 @@ int run(const Arguments& args) {
         return kExitOk;
     }
     if (args.command == "follow") {
-        zkregistry::RpcClient rpc(args.required("--rpc"),
-                                  std::chrono::duration_cast<std::chrono::milliseconds>(kTimeout));
-        zkregistry::Follower follower(registry, rpc, follow);
+        zkchain::Node node(args.required("--rpc"),
+                           std::chrono::duration_cast<std::chrono::milliseconds>(kTimeout));
+        zkregistry::Follower follower(registry, node, follow);
         const bool once = args.flags.count("--once") != 0;
         stop_on_signals();
         if (publish) {
@@ -494,6 +543,26 @@ int run(const Arguments& args) {
             std::cout << (as_json ? step_json(step).dump() : step_text(step)) << std::endl;
             if (publish && (step.reorg || step.deposits + step.slashes != 0)) {
                 publish_leaves(registry, *publish);
+            }
+        }
+        return kExitOk;
+    }
+    if (args.command == "slash") {
+        zkchain::Node node(args.required("--rpc"),
+                           std::chrono::duration_cast<std::chrono::milliseconds>(kTimeout));
+        zkregistry::Slasher slasher(registry, node, *slasher_key, slashing);
+        const bool once = args.flags.count("--once") != 0;
+        std::cerr << "zkcredit-registry: slashing from " << slasher_key->address().hex()
+                  << std::endl;
+        stop_on_signals();
+        while (g_stop == 0) {
+            const auto outcomes = slasher.step(64, once ? std::chrono::milliseconds(0) : poll);
+            for (const auto& outcome : outcomes) {
+                std::cout << (as_json ? slash_json(outcome).dump() : slash_text(outcome))
+                          << std::endl;
+            }
+            if (once && outcomes.empty()) {
+                break;
             }
         }
         return kExitOk;
@@ -607,6 +676,12 @@ int main(int argc, char** argv) {
             std::cerr << "run zkcredit-registry --help for usage\n";
         }
         return exit_code(e.kind());
+    } catch (const zkchain::ChainError& e) {
+        std::cerr << "zkcredit-registry: " << e.what() << "\n";
+        if (as_json) {
+            std::cout << json{{"error", "chain"}, {"message", e.what()}} << "\n";
+        }
+        return kExitChain;
     } catch (const std::exception& e) {
         std::cerr << "zkcredit-registry: " << e.what() << "\n";
         return kExitStore;

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "libverify/field.hpp"
+#include "zkchain/node.hpp"
 #include "zkregistry/registry.hpp"
 
 namespace zkregistry {
@@ -41,28 +42,16 @@ struct ChainEvent {
 // element out of range, a short data word, a log of another address).
 std::vector<ChainEvent> decode_logs(const nlohmann::json& logs, const std::string& contract);
 
-// A synchronous JSON-RPC client (HTTP POST, one call at a time).
-class RpcClient {
-public:
-    RpcClient(std::string url, std::chrono::milliseconds timeout);
-    RpcClient(const RpcClient&) = delete;
-    RpcClient& operator=(const RpcClient&) = delete;
-    ~RpcClient();
+// Every event of the contract in blocks [from, to], in chain order, asked
+// for `batch_blocks` blocks at a time.
+std::vector<ChainEvent> contract_events(zkchain::Node& node, const std::string& contract,
+                                        uint64_t from, uint64_t to, uint64_t batch_blocks);
 
-    // The call's result; throws Error(store) for a transport failure or a
-    // JSON-RPC error.
-    nlohmann::json call(const std::string& method, const nlohmann::json& params);
-
-    uint64_t block_number();
-    // The hash of block `number`, or none when the node has no such block.
-    std::optional<std::string> block_hash(uint64_t number);
-
-private:
-    std::string url_;
-    std::chrono::milliseconds timeout_;
-    void* curl_ = nullptr;
-    uint64_t next_id_ = 1;
-};
+// The leaves the events build, in index order, with the transaction that
+// slashed each one (empty while active). Throws Error(refused) when the
+// events skip a leaf, slash a leaf never deposited, or give another root
+// than the last event's.
+std::vector<Registry::LeafRecord> replay_events(const std::vector<ChainEvent>& events);
 
 struct FollowOptions {
     std::string contract;        // 0x-hex address, lower case
@@ -89,7 +78,7 @@ struct FollowStep {
 // events up to the newest confirmed block.
 class Follower {
 public:
-    Follower(Registry& registry, RpcClient& rpc, FollowOptions options);
+    Follower(Registry& registry, zkchain::Node& node, FollowOptions options);
 
     // One pass up to the newest confirmed block (at most `batch_blocks`).
     FollowStep step();
@@ -100,7 +89,7 @@ private:
     std::vector<ChainEvent> logs(uint64_t from, uint64_t to);
 
     Registry& registry_;
-    RpcClient& rpc_;
+    zkchain::Node& node_;
     FollowOptions options_;
 };
 

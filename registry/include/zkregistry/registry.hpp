@@ -36,6 +36,16 @@ struct Keys {
     std::string evidence;         // stream: the gateway's double-spend evidence
     std::string evidence_cursor;  // string: id of the last evidence entry processed
     std::string chain_cursor;     // string: "<block number> <block hash>" the chain follower reached
+    std::string slash_cursor;     // string: id of the last evidence entry the slasher settled
+};
+
+// One double-spend evidence entry and the verdict of docs/protocol.md §11 on it.
+struct JudgedEvidence {
+    std::string entry_id;
+    bool valid = false;
+    std::string reason;  // why not valid
+    libverify::Fr id;    // H(k), when valid
+    libverify::Fr k;     // the double spender's key, when valid
 };
 
 struct Registration {
@@ -160,6 +170,16 @@ public:
     std::optional<std::string> chain_cursor();
     void set_chain_cursor(const std::string& cursor);
 
+    // The slasher's place in the evidence stream (its start until set).
+    std::string slash_cursor();
+    void set_slash_cursor(const std::string& entry_id);
+
+    // Up to `max_entries` evidence entries after entry `after`, in order,
+    // each judged. When none is waiting, waits up to `block` (zero: not at
+    // all) for one.
+    std::vector<JudgedEvidence> read_evidence(const std::string& after, size_t max_entries,
+                                              std::chrono::milliseconds block);
+
     libverify::Fr root();
     StatusReport status();
 
@@ -183,9 +203,7 @@ public:
     uint64_t prune_roots(uint64_t older_than);
 
 private:
-    struct Verdict;
-
-    static Verdict judge_evidence(const redisReply* fields);
+    static JudgedEvidence judge_evidence(std::string entry_id, const redisReply* fields);
 
     std::vector<libverify::Fr> read_siblings(uint64_t index, uint64_t count);
     std::vector<Command> path_commands(const libverify::Fr& leaf, uint64_t index,
@@ -194,8 +212,7 @@ private:
     void check_stored_depth(const redisReply* reply);
     std::vector<libverify::Fr> read_leaves(uint64_t count);
     int64_t server_time();
-    std::optional<EvidenceOutcome> settle_evidence(const std::string& entry_id,
-                                                   const Verdict& verdict,
+    std::optional<EvidenceOutcome> settle_evidence(const JudgedEvidence& verdict,
                                                    const std::string& cursor);
     void pause_before_retry(unsigned attempt);
     static void require_check(const ChainCheck& check, uint64_t index, const libverify::Fr& root);

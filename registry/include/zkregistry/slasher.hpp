@@ -1,0 +1,68 @@
+#pragma once
+// The revoker on chain: every valid double-spend entry of the gateway's
+// evidence stream becomes a slash(k, path) transaction of the deposit
+// contract, signed with the provider's chain key (docs/operations.md §11).
+// The registry's tree changes only when the follower sees the contract's
+// Slashed event, so the gateway keeps accepting exactly the contract's roots.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "zkchain/node.hpp"
+#include "zkchain/signer.hpp"
+#include "zkregistry/registry.hpp"
+
+namespace zkregistry {
+
+struct SlashOptions {
+    zkchain::Address contract;
+    uint64_t from_block = 0;  // the deployment block: where the path's replay starts
+    uint64_t batch_blocks = 2000;
+    std::chrono::milliseconds mined_within{60000};
+};
+
+enum class SlashAction {
+    slashed,          // our transaction claimed the deposit
+    already_slashed,  // the contract had it slashed already (by anyone)
+    unknown_id,       // the evidence checks out but the contract holds no such deposit
+    rejected,         // the evidence does not check out
+};
+
+const char* slash_action_name(SlashAction action);
+
+struct SlashOutcome {
+    std::string entry_id;
+    SlashAction action = SlashAction::rejected;
+    std::string id_hex;       // empty when rejected
+    std::string reason;       // why rejected
+    std::string transaction;  // when slashed
+    uint64_t leaf_index = 0;  // when the contract holds the deposit
+};
+
+class Slasher {
+public:
+    Slasher(Registry& registry, zkchain::Node& node, const zkchain::Signer& signer,
+            SlashOptions options);
+
+    // Settles up to `max_entries` evidence entries after the slasher's
+    // cursor, moving the cursor past each one settled. Stops early at an
+    // entry whose path went stale (a deposit or slash mined between reading
+    // the chain and our transaction): the next step tries it again. When no
+    // entry is waiting, waits up to `block` for one. A node that fails
+    // throws zkchain::ChainError and leaves the cursor where it was; the
+    // contract's own record makes a resent slash harmless.
+    std::vector<SlashOutcome> step(size_t max_entries, std::chrono::milliseconds block);
+
+private:
+    std::optional<SlashOutcome> settle(const JudgedEvidence& evidence);
+    std::optional<std::vector<libverify::Fr>> current_path(uint64_t leaf_index);
+
+    Registry& registry_;
+    zkchain::Node& node_;
+    const zkchain::Signer& signer_;
+    SlashOptions options_;
+};
+
+}  // namespace zkregistry

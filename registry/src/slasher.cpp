@@ -1,0 +1,161 @@
+#include "zkregistry/slasher.hpp"
+
+#include "zkregistry/chain.hpp"
+#include "zkregistry/encoding.hpp"
+#include "zkregistry/error.hpp"
+#include "zkregistry/tree.hpp"
+
+namespace zkregistry {
+
+using libverify::Fr;
+using zkchain::ChainError;
+using zkchain::ChainErrorKind;
+
+namespace {
+
+// depositOf(id) returns (uint64 credits, uint32 leafIndex, bool registered, bool slashed).
+struct OnChainDeposit {
+    uint64_t leaf_index = 0;
+    bool registered = false;
+    bool slashed = false;
+};
+
+OnChainDeposit deposit_of(zkchain::Node& node, const zkchain::Address& contract, const Fr& id) {
+    const std::vector<zkchain::Word> words = zkchain::result_words(
+        node.view(contract, zkchain::Calldata("depositOf(uint256)").field(id).bytes()));
+    if (words.size() != 4) {
+        throw ChainError(ChainErrorKind::malformed, "depositOf answered " +
+                                                        std::to_string(words.size()) + " words");
+    }
+    OnChainDeposit deposit;
+    deposit.leaf_index = static_cast<uint64_t>(zkchain::word_integer(words[1], 32, "leafIndex"));
+    deposit.registered = zkchain::word_integer(words[2], 8, "registered") != 0;
+    deposit.slashed = zkchain::word_integer(words[3], 8, "slashed") != 0;
+    return deposit;
+}
+
+}  // namespace
+
+const char* slash_action_name(SlashAction action) {
+    switch (action) {
+    case SlashAction::slashed:
+        return "slashed";
+    case SlashAction::already_slashed:
+        return "already-slashed";
+    case SlashAction::unknown_id:
+        return "unknown-id";
+    case SlashAction::rejected:
+        return "rejected";
+    }
+    return "rejected";
+}
+
+Slasher::Slasher(Registry& registry, zkchain::Node& node, const zkchain::Signer& signer,
+                 SlashOptions options)
+    : registry_(registry), node_(node), signer_(signer), options_(std::move(options)) {
+    if (options_.batch_blocks == 0) {
+        throw Error(ErrorKind::invalid_input, "the batch must be at least one block");
+    }
+}
+
+std::vector<SlashOutcome> Slasher::step(size_t max_entries, std::chrono::milliseconds block) {
+    std::vector<SlashOutcome> outcomes;
+    const std::vector<JudgedEvidence> entries =
+        registry_.read_evidence(registry_.slash_cursor(), max_entries, block);
+    for (const JudgedEvidence& entry : entries) {
+        std::optional<SlashOutcome> outcome = settle(entry);
+        if (!outcome) {
+            break;
+        }
+        registry_.set_slash_cursor(entry.entry_id);
+        outcomes.push_back(std::move(*outcome));
+    }
+    return outcomes;
+}
+
+// The deposit's authentication path in the contract's current tree,
+// replayed from its events up to the newest block; none when the contract's
+// root moved while they were read.
+std::optional<std::vector<Fr>> Slasher::current_path(uint64_t leaf_index) {
+    const std::string contract = options_.contract.hex();
+    const uint64_t head = node_.block_number();
+    const std::vector<ChainEvent> events =
+        contract_events(node_, contract, options_.from_block, head, options_.batch_blocks);
+    const std::vector<Registry::LeafRecord> records = replay_events(events);
+    const std::vector<zkchain::Word> root = zkchain::result_words(
+        node_.view(options_.contract, zkchain::Calldata("currentRoot()").bytes()));
+    if (events.empty() || root.size() != 1 || zkchain::word_of(events.back().root) != root[0]) {
+        return std::nullopt;
+    }
+    std::vector<Fr> leaves;
+    leaves.reserve(records.size());
+    for (const Registry::LeafRecord& record : records) {
+        leaves.push_back(record.leaf);
+    }
+    if (leaf_index >= leaves.size()) {
+        return std::nullopt;
+    }
+    const std::vector<std::vector<Fr>> levels = build_levels(leaves, kDefaultDepth);
+    const std::vector<Fr> zeros = zero_hashes(kDefaultDepth);
+    std::vector<Fr> siblings;
+    for (unsigned h = 0; h < kDefaultDepth; ++h) {
+        const uint64_t sibling = (leaf_index >> h) ^ 1;
+        siblings.push_back(sibling < levels[h].size() ? levels[h][sibling] : zeros[h]);
+    }
+    return siblings;
+}
+
+std::optional<SlashOutcome> Slasher::settle(const JudgedEvidence& evidence) {
+    SlashOutcome outcome;
+    outcome.entry_id = evidence.entry_id;
+    if (!evidence.valid) {
+        outcome.action = SlashAction::rejected;
+        outcome.reason = evidence.reason;
+        return outcome;
+    }
+    outcome.id_hex = fr_to_hex(evidence.id);
+    const OnChainDeposit deposit = deposit_of(node_, options_.contract, evidence.id);
+    outcome.leaf_index = deposit.leaf_index;
+    if (!deposit.registered) {
+        outcome.action = SlashAction::unknown_id;
+        return outcome;
+    }
+    if (deposit.slashed) {
+        outcome.action = SlashAction::already_slashed;
+        return outcome;
+    }
+    const std::optional<std::vector<Fr>> siblings = current_path(deposit.leaf_index);
+    if (!siblings) {
+        return std::nullopt;
+    }
+    zkchain::Calldata call("slash(uint256,uint256[20])");
+    call.field(evidence.k);
+    for (const Fr& sibling : *siblings) {
+        call.field(sibling);
+    }
+    try {
+        const zkchain::Receipt receipt =
+            node_.transact(signer_, options_.contract, 0, call.bytes(), options_.mined_within);
+        outcome.action = SlashAction::slashed;
+        outcome.transaction = receipt.transaction;
+        return outcome;
+    } catch (const ChainError& e) {
+        if (e.kind() != ChainErrorKind::reverted) {
+            throw;
+        }
+        if (zkchain::reverted_with(e, "NoActiveDeposit()")) {
+            // Someone else's slash was mined first: the deposit is claimed all the same.
+            outcome.action = SlashAction::already_slashed;
+            return outcome;
+        }
+        // A stale path, or a transaction mined and reverted (the state moved
+        // between its estimate and its block, which carries no error data):
+        // the next step reads the chain again.
+        if (zkchain::reverted_with(e, "StalePath()") || e.revert_data().empty()) {
+            return std::nullopt;
+        }
+        throw;
+    }
+}
+
+}  // namespace zkregistry
