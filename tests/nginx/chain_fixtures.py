@@ -31,6 +31,7 @@ class Anvil:
         self.proc = None
         self.dir = tempfile.mkdtemp(prefix="zkc-anvil-")
         self.keys = []  # anvil's funded development accounts: public test keys
+        self.accounts = []  # their addresses
 
     def start(self):
         # Automine: each transaction gets its own block; tests mine more
@@ -41,16 +42,18 @@ class Anvil:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         harness.wait_for_port(self.port, self.proc)
         # anvil may listen before it has written its accounts out
-        self.keys = harness.eventually(lambda: self.read_keys(config), lambda keys: keys)
-        if not self.keys:
+        written = harness.eventually(lambda: self.read_accounts(config), lambda found: found)
+        if not written:
             raise RuntimeError(f"anvil wrote no accounts to {config}")
+        self.accounts, self.keys = written
         return self
 
     @staticmethod
-    def read_keys(config):
+    def read_accounts(config):
         try:
             with open(config) as f:
-                return json.load(f)["private_keys"]
+                written = json.load(f)
+            return [a.lower() for a in written["available_accounts"]], written["private_keys"]
         except (OSError, ValueError, KeyError):
             return None
 
@@ -73,6 +76,9 @@ class Anvil:
 
     def block_number(self):
         return int(self.rpc("eth_blockNumber"), 16)
+
+    def balance(self, address):
+        return int(self.rpc("eth_getBalance", address, "latest"), 16)
 
     def mine(self, blocks):
         self.rpc("anvil_mine", hex(blocks))

@@ -8,10 +8,11 @@ deposit retracts it, and a restart mid-stream neither skips nor repeats."""
 import json
 import os
 import subprocess
+import tempfile
 import unittest
 
 import harness
-from chain_fixtures import CAST, PRICE, Anvil, Contracts
+from chain_fixtures import BOUNTY, CAST, PRICE, TREASURY, Anvil, Contracts
 from zkcredit_fixtures import (CIRCUIT_WASM, REPO_ROOT, Upstream, gateway, make_credentials,
                                request_spec)
 
@@ -181,6 +182,94 @@ class ChainTest(unittest.TestCase):
         leaves = json.loads(self.registry("leaves"))["leaves"]
         self.assertEqual(leaves, made["leaves_hex"], "every leaf once, in chain order")
         self.assertEqual(self.registry_root(), self.contract_root())
+
+    def slash(self, key_file):
+        """The revoker's pass over the evidence; returns what it reported."""
+        out = self.registry("slash", "--rpc", self.anvil.url, "--contract", self.address,
+                            "--from-block", str(self.deployed_at), "--chain-key", key_file,
+                            "--once")
+        return [json.loads(line) for line in out.splitlines()]
+
+    def chain_key_file(self, account):
+        directory = tempfile.mkdtemp(prefix="zkc-chain-key-")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", directory]))
+        path = os.path.join(directory, "provider.key")
+        with open(path, "w") as f:
+            f.write(self.anvil.keys[account] + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+    def test_the_revoker_claims_a_double_spenders_deposit_on_chain(self):
+        self.deposit("alice", ALICE)
+        self.deposit("bob", BOB, account=2)
+        self.anvil.mine(CONFIRMATIONS)
+        self.follow()
+        made = make_credentials([ALICE, BOB], [
+            request_spec(1, 0, "POST", "/v1/chat/completions", b'{"n":1}'),
+            request_spec(1, 0, "POST", "/v1/chat/completions", b'{"n":2}'),
+            request_spec(0, 0, "GET", "/v1/models")])
+        first, second, alice = made["credentials"]
+        for credential, body, status in ((first, b'{"n":1}', 200), (second, b'{"n":2}', 409)):
+            answer = self.nginx.request("POST", "/v1/chat/completions", body,
+                                        {"ZKCredit-Credential": credential["header"]})
+            self.assertEqual(answer.status, status)
+        # A deposit mined after the registry's last pass: the revoker's path
+        # comes from the chain, not from the registry's (older) tree.
+        self.deposit("carol", CAROL, account=4)
+        self.redis.command("XADD", PREFIX + "evidence:double-spend", "*", "k", "1", "id", "2",
+                           "x1", "3", "y1", "4", "x2", "5", "y2", "6")
+
+        slasher = self.anvil.accounts[3]
+        balance_before = self.anvil.balance(slasher)
+        key_file = self.chain_key_file(3)
+        outcomes = self.slash(key_file)
+        self.assertEqual([o["action"] for o in outcomes], ["slashed", "rejected"], outcomes)
+        self.assertEqual(outcomes[0]["id"], format(int(self.ids["bob"]), "064x"))
+        receipt = json.loads(subprocess.run(
+            [CAST, "receipt", "--rpc-url", self.anvil.url, "--json", outcomes[0]["transaction"]],
+            capture_output=True, text=True, check=True, timeout=60).stdout)
+        gas_paid = int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)
+
+        # The money: the bounty to the slasher, the rest of Bob's deposit
+        # owed to the treasury, Alice's and Carol's untouched.
+        self.assertEqual(self.anvil.balance(slasher), balance_before + BOUNTY - gas_paid)
+        bob_paid = int(BOB["deposit"]) * PRICE
+        owed = int(self.contracts.call(self.address, "treasuryOwed()(uint256)").split()[0])
+        self.assertEqual(owed, bob_paid - BOUNTY)
+        held = (int(ALICE["deposit"]) + int(CAROL["deposit"])) * PRICE
+        self.assertEqual(self.anvil.balance(self.address), held + owed)
+
+        # The registry follows the Slashed event; Bob's roots are gone.
+        self.anvil.mine(CONFIRMATIONS)
+        steps = self.follow()
+        self.assertEqual(sum(s["slashes"] for s in steps), 1)
+        self.assertEqual(self.registry_root(), self.contract_root())
+        self.assertEqual(self.request(alice).status, 402, "its root predates the slash")
+
+        # Settled once: a second pass has nothing to do, and a replay of the
+        # stream (a lost cursor) finds the deposit already claimed.
+        self.assertEqual(self.slash(key_file), [])
+        self.redis.command("DEL", PREFIX + "registry:slash-cursor")
+        self.assertEqual([o["action"] for o in self.slash(key_file)],
+                         ["already-slashed", "rejected"])
+        self.assertEqual(self.anvil.balance(self.address), held + owed)
+
+        # The treasury's share leaves only to the treasury.
+        treasury_before = self.anvil.balance(TREASURY)
+        self.contracts.send(self.address, "payTreasury()", account=5)
+        self.assertEqual(self.anvil.balance(TREASURY), treasury_before + owed)
+        self.assertEqual(self.anvil.balance(self.address), held)
+
+    def test_the_revoker_refuses_a_chain_key_others_can_read(self):
+        key_file = self.chain_key_file(3)
+        os.chmod(key_file, 0o644)
+        done = subprocess.run([REGISTRY, "--redis", f"127.0.0.1:{self.redis.port}", "slash",
+                               "--rpc", self.anvil.url, "--contract", self.address,
+                               "--from-block", "0", "--chain-key", key_file, "--once"],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(done.returncode, 6, done.stderr)
+        self.assertIn("chmod 600", done.stderr)
+        self.assertNotIn(self.anvil.keys[3][2:18], done.stderr + done.stdout)
 
 
 if __name__ == "__main__":
