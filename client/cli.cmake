@@ -11,13 +11,13 @@ target_sources(zkclient PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/src/state.cpp)
 target_link_libraries(zkclient PRIVATE PkgConfig::CURL)
 
-add_executable(zkcredit cli/main.cpp cli/commands.cpp)
+add_executable(zkcredit cli/main.cpp cli/commands.cpp cli/deposit.cpp)
 target_compile_options(zkcredit PRIVATE ${ZKC_WARNINGS})
 target_compile_definitions(zkcredit PRIVATE
   ZKC_DEFAULT_ZKEY="${ZKC_CIRCUIT_ZKEY}"
   ZKC_DEFAULT_WITNESS_DAT="${ZKC_WITNESS_DAT}"
   ZKC_DEFAULT_VK="${ZKC_CIRCUIT_VK}")
-target_link_libraries(zkcredit PRIVATE zkclient nlohmann_json::nlohmann_json)
+target_link_libraries(zkcredit PRIVATE zkclient zkchain nlohmann_json::nlohmann_json)
 set(ZKC_CLIENT_BIN $<TARGET_FILE:zkcredit> PARENT_SCOPE)
 
 add_subdirectory(tests/wallet)

@@ -37,6 +37,10 @@ struct Options {
     bool background = false;
     // request, sync: start no background precompute
     bool no_precompute = false;
+    // deposit (with deposit above)
+    std::string rpc_url;
+    std::string contract;
+    std::string chain_key;
 };
 
 int cmd_init(const Options& options);
@@ -47,6 +51,7 @@ int cmd_precompute(const Options& options);
 int cmd_refund(const Options& options);
 int cmd_balance(const Options& options);
 int cmd_status(const Options& options);
+int cmd_deposit(const Options& options);
 
 // Writes "zkcredit: <message>" to stderr.
 void note(const std::string& message);

@@ -28,6 +28,10 @@ Commands:
   init                       create a new secret identity in FILE (never overwrites)
   register --deposit N       record the deposit N (credit units) and print the ID
                              and leaf to hand to the provider with the payment
+  deposit --deposit N --rpc URL --contract ADDRESS --chain-key FILE
+                             pay the deposit of N credit units into the deposit
+                             contract, from the chain key in FILE (64 hex digits,
+                             mode 0600), in ether or the contract's token
   sync --leaves URL|FILE     fetch the public list of leaves, build the tree
                              locally, find the own leaf and check the root
   request [-X METHOD] [-d BODY|@FILE] [-H 'Name: value']... URL
@@ -69,6 +73,7 @@ Exit status:
   10  the gateway's store is unavailable (503)
   11  bad challenge, voucher or server answer
   12  proving keys unreadable, witness or proof failed
+  13  deposit: the node failed, the contract refused, or the chain key is bad
 )";
 
 [[noreturn]] void usage(const std::string& message) {
@@ -136,6 +141,12 @@ int run(int argc, char** argv) {
         } else if (arg == "--deposit") {
             options.deposit = parse_amount(value(), "--deposit");
             options.has_deposit = true;
+        } else if (arg == "--rpc") {
+            options.rpc_url = value();
+        } else if (arg == "--contract") {
+            options.contract = value();
+        } else if (arg == "--chain-key") {
+            options.chain_key = value();
         } else if (arg == "--leaves") {
             options.leaves = value();
         } else if (arg == "-X" || arg == "--request") {
@@ -176,6 +187,14 @@ int run(int argc, char** argv) {
         no_positional();
         if (!options.has_deposit || options.deposit == 0) usage("register needs --deposit N > 0");
         return zkcredit_cli::cmd_register(options);
+    }
+    if (command == "deposit") {
+        no_positional();
+        if (!options.has_deposit || options.deposit == 0) usage("deposit needs --deposit N > 0");
+        if (options.rpc_url.empty() || options.contract.empty() || options.chain_key.empty()) {
+            usage("deposit needs --rpc, --contract and --chain-key");
+        }
+        return zkcredit_cli::cmd_deposit(options);
     }
     if (command == "sync") {
         no_positional();

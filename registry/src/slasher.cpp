@@ -1,5 +1,6 @@
 #include "zkregistry/slasher.hpp"
 
+#include "zkchain/deposits.hpp"
 #include "zkregistry/chain.hpp"
 #include "zkregistry/encoding.hpp"
 #include "zkregistry/error.hpp"
@@ -10,31 +11,6 @@ namespace zkregistry {
 using libverify::Fr;
 using zkchain::ChainError;
 using zkchain::ChainErrorKind;
-
-namespace {
-
-// depositOf(id) returns (uint64 credits, uint32 leafIndex, bool registered, bool slashed).
-struct OnChainDeposit {
-    uint64_t leaf_index = 0;
-    bool registered = false;
-    bool slashed = false;
-};
-
-OnChainDeposit deposit_of(zkchain::Node& node, const zkchain::Address& contract, const Fr& id) {
-    const std::vector<zkchain::Word> words = zkchain::result_words(
-        node.view(contract, zkchain::Calldata("depositOf(uint256)").field(id).bytes()));
-    if (words.size() != 4) {
-        throw ChainError(ChainErrorKind::malformed, "depositOf answered " +
-                                                        std::to_string(words.size()) + " words");
-    }
-    OnChainDeposit deposit;
-    deposit.leaf_index = static_cast<uint64_t>(zkchain::word_integer(words[1], 32, "leafIndex"));
-    deposit.registered = zkchain::word_integer(words[2], 8, "registered") != 0;
-    deposit.slashed = zkchain::word_integer(words[3], 8, "slashed") != 0;
-    return deposit;
-}
-
-}  // namespace
 
 const char* slash_action_name(SlashAction action) {
     switch (action) {
@@ -82,9 +58,8 @@ std::optional<std::vector<Fr>> Slasher::current_path(uint64_t leaf_index) {
     const std::vector<ChainEvent> events =
         contract_events(node_, contract, options_.from_block, head, options_.batch_blocks);
     const std::vector<Registry::LeafRecord> records = replay_events(events);
-    const std::vector<zkchain::Word> root = zkchain::result_words(
-        node_.view(options_.contract, zkchain::Calldata("currentRoot()").bytes()));
-    if (events.empty() || root.size() != 1 || zkchain::word_of(events.back().root) != root[0]) {
+    const zkchain::Word root = zkchain::view_word(node_, options_.contract, "currentRoot()");
+    if (events.empty() || zkchain::word_of(events.back().root) != root) {
         return std::nullopt;
     }
     std::vector<Fr> leaves;
@@ -114,7 +89,7 @@ std::optional<SlashOutcome> Slasher::settle(const JudgedEvidence& evidence) {
         return outcome;
     }
     outcome.id_hex = fr_to_hex(evidence.id);
-    const OnChainDeposit deposit = deposit_of(node_, options_.contract, evidence.id);
+    const zkchain::DepositRecord deposit = zkchain::deposit_of(node_, options_.contract, evidence.id);
     outcome.leaf_index = deposit.leaf_index;
     if (!deposit.registered) {
         outcome.action = SlashAction::unknown_id;

@@ -95,14 +95,16 @@ class Contracts:
     def cleanup(self):
         shutil.rmtree(self.build, ignore_errors=True)
 
-    def deploy(self, treasury=TREASURY):
-        """Deploys an EtherCreditDeposits; returns its address and a block at
-        or before its deployment."""
+    def deploy(self, treasury=TREASURY, token=None, price=PRICE, bounty=BOUNTY):
+        """Deploys an EtherCreditDeposits, or a TokenCreditDeposits of
+        `token`; returns its address and a block at or before its deployment."""
         first_block = self.anvil.block_number() + 1
         env = dict(os.environ, ZKC_DEPLOYER_KEY=self.anvil.keys[0], ZKC_SCOPE=SCOPE,
-                   ZKC_C_MAX=str(C_MAX), ZKC_KEY_HASH="1", ZKC_PRICE=str(PRICE),
-                   ZKC_MIN_CREDITS=str(MIN_CREDITS), ZKC_SLASH_BOUNTY=str(BOUNTY),
+                   ZKC_C_MAX=str(C_MAX), ZKC_KEY_HASH="1", ZKC_PRICE=str(price),
+                   ZKC_MIN_CREDITS=str(MIN_CREDITS), ZKC_SLASH_BOUNTY=str(bounty),
                    ZKC_TREASURY=treasury)
+        if token:
+            env["ZKC_TOKEN"] = token
         done = subprocess.run(
             [FORGE, "script", "script/Deploy.s.sol", "--rpc-url", self.anvil.url, "--broadcast",
              "--offline", "--json", "--out", os.path.join(self.build, "out"),
@@ -113,6 +115,15 @@ class Contracts:
         # The script's return value; the deployment is in a later block.
         result = json.loads(done.stdout.splitlines()[0])
         return result["returns"]["deposits"]["value"].lower(), first_block
+
+    def deploy_token(self):
+        """A TestToken (anyone may mint), from the build deploy() made."""
+        with open(os.path.join(self.build, "out", "TestToken.sol", "TestToken.json")) as f:
+            bytecode = json.load(f)["bytecode"]["object"]
+        done = subprocess.run([CAST, "send", "--rpc-url", self.anvil.url, "--private-key",
+                               self.anvil.keys[0], "--json", "--create", bytecode],
+                              capture_output=True, text=True, timeout=60, check=True)
+        return json.loads(done.stdout)["contractAddress"].lower()
 
     def send(self, address, signature, *args, account=1, value=None):
         key = self.anvil.keys[account]

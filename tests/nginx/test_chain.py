@@ -17,6 +17,8 @@ from zkcredit_fixtures import (CIRCUIT_WASM, REPO_ROOT, Upstream, gateway, make_
                                request_spec)
 
 REGISTRY = os.environ.get("ZKC_REGISTRY", "")
+CLIENT = os.environ.get("ZKC_CLIENT", "")
+EXIT_CHAIN = 13
 PREFIX = "test:"
 CONFIRMATIONS = 2
 ALICE = {"k": "1234567", "deposit": "5000"}
@@ -259,6 +261,71 @@ class ChainTest(unittest.TestCase):
         self.contracts.send(self.address, "payTreasury()", account=5)
         self.assertEqual(self.anvil.balance(TREASURY), treasury_before + owed)
         self.assertEqual(self.anvil.balance(self.address), held)
+
+    def zkcredit(self, state, *args, expect=0):
+        done = subprocess.run([CLIENT, "--state", state, "--json", *args],
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(done.returncode, expect, done.stderr)
+        return json.loads(done.stdout) if expect == 0 and done.stdout.strip() else done.stderr
+
+    @unittest.skipUnless(CLIENT, "ZKC_CLIENT is not set")
+    def test_a_user_deposits_with_the_zkcredit_command_and_pays_requests(self):
+        # In ether: from the user's own key file, then through the gateway.
+        state = os.path.join(tempfile.mkdtemp(prefix="zkc-user-"), "state.json")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", os.path.dirname(state)]))
+        self.zkcredit(state, "init")
+        key_file = self.chain_key_file(6)
+        payer = self.anvil.accounts[6]
+        before = self.anvil.balance(payer)
+        chain = ["--rpc", self.anvil.url, "--contract", self.address, "--chain-key", key_file]
+        done = self.zkcredit(state, "deposit", "--deposit", "4000", *chain)
+        self.assertEqual((done["credits"], done["paid"], done["asset"], done["leaf_index"]),
+                         (4000, str(4000 * PRICE), "ether", 0))
+        receipt = json.loads(subprocess.run(
+            [CAST, "receipt", "--rpc-url", self.anvil.url, "--json", done["transaction"]],
+            capture_output=True, text=True, check=True, timeout=60).stdout)
+        gas_paid = int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)
+        self.assertEqual(self.anvil.balance(payer), before - 4000 * PRICE - gas_paid)
+        self.assertEqual(self.anvil.balance(self.address), 4000 * PRICE)
+        # An identity deposits once; the refusal costs nothing.
+        self.assertIn("already holds a deposit",
+                      self.zkcredit(state, "deposit", "--deposit", "4000", *chain,
+                                    expect=EXIT_CHAIN))
+        self.assertEqual(self.anvil.balance(self.address), 4000 * PRICE)
+
+        self.anvil.mine(CONFIRMATIONS)
+        self.follow()
+        leaves = os.path.join(os.path.dirname(state), "leaves.json")
+        self.registry("leaves", "--out", leaves)
+        self.assertEqual(self.zkcredit(state, "sync", "--leaves", leaves)["leaf_index"], 0)
+        served = subprocess.run([CLIENT, "--state", state, "--no-precompute", "request",
+                                 f"http://127.0.0.1:{self.nginx.port}/v1/models"],
+                                capture_output=True, timeout=300)
+        self.assertEqual(served.returncode, 0, served.stderr)
+
+        # In a token: the command approves exactly the amount, then deposits.
+        token = self.contracts.deploy_token()
+        token_contract, _ = self.contracts.deploy(token=token, price=10**4, bounty=10**6)
+        self.contracts.send(token, "mint(address,uint256)", payer, 10**8)
+        second = os.path.join(os.path.dirname(state), "second.json")
+        self.zkcredit(second, "init")
+        done = self.zkcredit(second, "deposit", "--deposit", "2500", "--rpc", self.anvil.url,
+                             "--contract", token_contract, "--chain-key", key_file)
+        self.assertEqual((done["paid"], done["asset"]), (str(2500 * 10**4), token))
+        balance = lambda who: int(self.contracts.call(token, "balanceOf(address)(uint256)",
+                                                      who).split()[0])
+        self.assertEqual(balance(token_contract), 2500 * 10**4)
+        self.assertEqual(balance(payer), 10**8 - 2500 * 10**4)
+        allowance = self.contracts.call(token, "allowance(address,address)(uint256)", payer,
+                                        token_contract)
+        self.assertEqual(int(allowance.split()[0]), 0, "nothing approved beyond the deposit")
+        # Below the contract's minimum: refused before anything is sent.
+        third = os.path.join(os.path.dirname(state), "third.json")
+        self.zkcredit(third, "init")
+        self.assertIn("at least", self.zkcredit(third, "deposit", "--deposit", "1", "--rpc",
+                                                self.anvil.url, "--contract", token_contract,
+                                                "--chain-key", key_file, expect=EXIT_CHAIN))
+        self.assertEqual(balance(payer), 10**8 - 2500 * 10**4)
 
     def test_the_revoker_refuses_a_chain_key_others_can_read(self):
         key_file = self.chain_key_file(3)

@@ -23,6 +23,7 @@ enum class ExitCode : int {
     unavailable = 10,  // the gateway's store is unavailable (503)
     protocol = 11,     // bad challenge, voucher signature, or server answer
     prover = 12,       // proving keys unreadable, witness or proof failed
+    chain = 13,        // deposit: the node, the contract (a revert) or the chain key
 };
 
 class ClientError : public std::runtime_error {
