@@ -43,8 +43,17 @@ ngx_http_zkcredit_discovery_deployment(u_char *p,
         p = ngx_sprintf(p, "%s\"%*s\"", i ? "," : "", sizeof(hex), hex);
     }
 
-    return ngx_sprintf(p, "],\"leaves_url\":\"%V\",\"refunds_url\":\"%V\"}",
-                       &dep->leaves_url, &dep->refunds_url);
+    p = ngx_sprintf(p, "],\"leaves_url\":\"%V\",\"refunds_url\":\"%V\"",
+                    &dep->leaves_url, &dep->refunds_url);
+
+    if (dep->deposit_contract.len) {
+        p = ngx_sprintf(p, ",\"deposit_contract\":\"%V\"",
+                        &dep->deposit_contract);
+    }
+
+    *p++ = '}';
+
+    return p;
 }
 
 
@@ -75,7 +84,7 @@ ngx_http_zkcredit_discovery_handler(ngx_http_request_t *r)
     for (i = 0; i < zmcf->deployments.nelts; i++) {
         len += 1024 + deps[i]->scope_text.len + deps[i]->header_name.len
                + deps[i]->refund_header.len + deps[i]->leaves_url.len
-               + deps[i]->refunds_url.len
+               + deps[i]->refunds_url.len + deps[i]->deposit_contract.len
                + deps[i]->keys->nelts * (NGX_HTTP_ZKCREDIT_HEX_LEN + 3);
     }
 

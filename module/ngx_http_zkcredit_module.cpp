@@ -54,6 +54,8 @@ static char *ngx_http_zkcredit_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_zkcredit_check_text(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_zkcredit_check_contract(ngx_conf_t *cf, void *post,
+    void *data);
 
 
 static ngx_conf_enum_t  ngx_http_zkcredit_modes[] = {
@@ -103,6 +105,11 @@ static ngx_http_zkcredit_text_post_t  ngx_http_zkcredit_realm_post = {
 
 static ngx_http_zkcredit_text_post_t  ngx_http_zkcredit_json_safe_post = {
     ngx_http_zkcredit_check_text, '!', "URL"
+};
+
+
+static ngx_conf_post_t  ngx_http_zkcredit_contract_post = {
+    ngx_http_zkcredit_check_contract
 };
 
 
@@ -247,6 +254,13 @@ static ngx_command_t  ngx_http_zkcredit_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_zkcredit_loc_conf_t, leaves_url),
       &ngx_http_zkcredit_json_safe_post },
+
+    { ngx_string("zkcredit_deposit_contract"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_loc_conf_t, deposit_contract),
+      &ngx_http_zkcredit_contract_post },
 
     { ngx_string("zkcredit_refunds_url"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -513,6 +527,7 @@ ngx_http_zkcredit_create_loc_conf(ngx_conf_t *cf)
      *     conf->policy_header = { 0, NULL };
      *     conf->realm = { 0, NULL };
      *     conf->leaves_url = { 0, NULL };
+     *     conf->deposit_contract = { 0, NULL };
      *     conf->refunds_url = { 0, NULL };
      *     conf->thread_pool = NULL;
      *     conf->mode_file = NULL;
@@ -608,6 +623,8 @@ ngx_http_zkcredit_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                              "ZKCredit-Policy");
     ngx_conf_merge_str_value(conf->realm, prev->realm, "zkcredit");
     ngx_conf_merge_str_value(conf->leaves_url, prev->leaves_url, "");
+    ngx_conf_merge_str_value(conf->deposit_contract, prev->deposit_contract,
+                             "");
     ngx_conf_merge_str_value(conf->refunds_url, prev->refunds_url, "");
     ngx_conf_merge_sec_value(conf->root_window, prev->root_window, 600);
     ngx_conf_merge_sec_value(conf->settle_timeout, prev->settle_timeout, 600);
@@ -797,6 +814,13 @@ ngx_http_zkcredit_register(ngx_conf_t *cf, ngx_http_zkcredit_loc_conf_t *conf)
         } else if (dep->settle_timeout != conf->settle_timeout) {
             differs = "\"zkcredit_settle_timeout\"";
 
+        } else if (dep->deposit_contract.len != conf->deposit_contract.len
+                   || ngx_strncmp(dep->deposit_contract.data,
+                                  conf->deposit_contract.data,
+                                  conf->deposit_contract.len) != 0)
+        {
+            differs = "\"zkcredit_deposit_contract\"";
+
         } else if (dep->header_name.len != conf->header_name.len
                    || ngx_strncasecmp(dep->header_name.data,
                                       conf->header_name.data,
@@ -854,6 +878,7 @@ ngx_http_zkcredit_register(ngx_conf_t *cf, ngx_http_zkcredit_loc_conf_t *conf)
     dep->root_window = conf->root_window;
     dep->settle_timeout = conf->settle_timeout;
     dep->leaves_url = conf->leaves_url;
+    dep->deposit_contract = conf->deposit_contract;
     dep->refunds_url = conf->refunds_url;
     dep->header_name = conf->header_name;
     dep->refund_header = conf->refund_header;
@@ -1910,4 +1935,54 @@ ngx_http_zkcredit_check_text(ngx_conf_t *cf, void *post, void *data)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The deposit contract as CAIP-10 writes an account: "eip155:", the chain id
+ * in decimal, ":", and the address as 0x and 40 hex digits.
+ */
+static char *
+ngx_http_zkcredit_check_contract(ngx_conf_t *cf, void *post, void *data)
+{
+    u_char     *p, *last, *colon;
+    ngx_str_t  *value;
+
+    value = static_cast<ngx_str_t *>(data);
+    p = value->data;
+    last = p + value->len;
+
+    if (value->len < sizeof("eip155:1:0x") - 1 + 40
+        || ngx_strncmp(p, "eip155:", sizeof("eip155:") - 1) != 0)
+    {
+        goto invalid;
+    }
+
+    p += sizeof("eip155:") - 1;
+    colon = static_cast<u_char *>(ngx_strlchr(p, last, ':'));
+
+    if (colon == NULL || colon == p || colon - p > 19 || *p == '0'
+        || ngx_atoof(p, colon - p) == NGX_ERROR
+        || last - colon != 1 + 2 + 40 || colon[1] != '0' || colon[2] != 'x')
+    {
+        goto invalid;
+    }
+
+    for (p = colon + 3; p < last; p++) {
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')
+              || (*p >= 'A' && *p <= 'F')))
+        {
+            goto invalid;
+        }
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid deposit contract \"%V\": "
+                       "\"eip155:<chain id>:0x<40 hex digits>\" expected",
+                       value);
+    return static_cast<char *>(NGX_CONF_ERROR);
 }

@@ -189,6 +189,7 @@ typedef struct {
     time_t                             settle_timeout;
     ngx_str_t                          leaves_url;
     ngx_str_t                          refunds_url;
+    ngx_str_t                          deposit_contract;  /* eip155:<chain>:<address> */
     ngx_str_t                          header_name;
     ngx_str_t                          refund_header;
     u_char                            *file;
@@ -231,6 +232,7 @@ typedef struct {
     ngx_str_t                          realm;
     ngx_str_t                          leaves_url;
     ngx_str_t                          refunds_url;
+    ngx_str_t                          deposit_contract;
     time_t                             root_window;
     time_t                             settle_timeout;
     ngx_uint_t                         log_level;

@@ -63,6 +63,7 @@ REQUESTS = {
 }
 
 REDIS_PASSWORD = "s3cret-for-tests"
+DEPOSIT_CONTRACT = "eip155:31337:0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
 
 def hdr(cred):
@@ -804,6 +805,23 @@ class DeploymentConfigTest(unittest.TestCase):
         self.assertNotEqual(rc, 0)
         self.assertIn('another "zkcredit_signing_key"', out)
 
+    def test_the_deposit_contract_is_one_per_deployment_and_well_formed(self):
+        rc, out, _ = self.check(f"""
+        location /a/ {{ zkcredit on; zkcredit_deposit_contract {DEPOSIT_CONTRACT}; proxy_pass http://api; }}
+        location /b/ {{ zkcredit on; proxy_pass http://api; }}
+""")
+        self.assertNotEqual(rc, 0)
+        self.assertIn('another "zkcredit_deposit_contract"', out)
+        for bad in ("eip155:31337:0x1234", "eip155:0:" + DEPOSIT_CONTRACT[-42:],
+                    "eip155::" + DEPOSIT_CONTRACT[-42:], "cosmos:1:" + DEPOSIT_CONTRACT[-42:],
+                    DEPOSIT_CONTRACT + "0", DEPOSIT_CONTRACT[:-1] + "g"):
+            rc, out, _ = self.check(f"""
+        zkcredit_deposit_contract {bad};
+        location /a/ {{ zkcredit on; proxy_pass http://api; }}
+""")
+            self.assertNotEqual(rc, 0, bad)
+            self.assertIn("invalid deposit contract", out)
+
     def test_the_same_deployment_in_many_locations_is_fine(self):
         rc, out, _ = self.check("""
         location /a/ { zkcredit on; proxy_pass http://api; }
@@ -864,6 +882,7 @@ class SiblingKeysTest(GateCase):
             zkcredit on;
             zkcredit_scope 78;
             zkcredit_signing_key %%PREFIX%%/other.key;
+            zkcredit_deposit_contract {DEPOSIT_CONTRACT};
             proxy_pass http://api;
         }}
 """
@@ -887,6 +906,8 @@ class SiblingKeysTest(GateCase):
         self.assertEqual(len(by_scope["77"]["accepted_key_hashes"]), 2)
         self.assertEqual(len(by_scope["78"]["accepted_key_hashes"]), 2)
         self.assertEqual(by_scope["77"]["c_max"], str(C_MAX))
+        self.assertEqual(by_scope["78"]["deposit_contract"], DEPOSIT_CONTRACT)
+        self.assertNotIn("deposit_contract", by_scope["77"], "announced only where configured")
         challenge = self.nginx.request("GET", "/a/models").header("WWW-Authenticate")
         self.assertIn('discovery="/.well-known/zkcredit"', challenge)
 
