@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """`make demo`: the whole zkcredit journey on loopback, with the real parts.
 
-Starts redis-server, the example chat API (examples/chat_upstream.py),
-nginx with the zkcredit module in front of it, and the registry's watcher
-(which revokes double spenders); then two users deposit, make anonymous paid
-requests with the zkcredit CLI, a policy violation is refused, one user
-double-spends a ticket and loses the deposit. Every step checks what it
-shows; the exit status is 0 only if every step behaved. Everything started
-here is stopped at the end, whatever happens.
+Starts a local chain (anvil) with the deposit contract, redis-server, the
+example chat API (examples/chat_upstream.py), nginx with the zkcredit module
+in front of it, and the registry's follower (which mirrors the contract's
+tree) and slasher (which claims double spenders' deposits on chain); then
+two users deposit on chain, make anonymous paid requests with the zkcredit
+CLI, a policy violation is refused, one user double-spends a ticket and
+loses the deposit to a slash. Every step checks what it shows; the exit
+status is 0 only if every step behaved. Everything started here is stopped
+at the end, whatever happens.
 
     scripts/demo.py [BUILD_DIR]       (ZKC_DEMO_KEEP=1 keeps the files)
 """
@@ -27,12 +29,19 @@ sys.path.insert(0, os.path.join(ROOT, "examples"))
 
 import chat_upstream  # noqa: E402  (the price list, to check the charges)
 import harness  # noqa: E402  (starts and stops nginx and redis-server)
+from chain_fixtures import CAST, TREASURY, Anvil, Contracts  # noqa: E402  (anvil, forge, cast)
 
 SCOPE = 1
 C_MAX = 1000
 ROOT_WINDOW = 3  # seconds a superseded root stays acceptable; short for the demo
 PREFIX = "zkcredit:"
 DEPOSITS = {"alice": 3000, "bob": 5000}
+ACCOUNTS = {"alice": 1, "bob": 2}  # anvil's development accounts, by user
+PROVIDER_ACCOUNT = 9               # the provider's slashing key
+PRICE = 10**13                     # wei per credit unit: 3000 credits = 0.03 ether
+# To whoever slashes: more than a slash's gas (about 0.9M gas), so that
+# anyone, not only the provider, has a reason to slash.
+BOUNTY = 500 * PRICE
 BOLD, DIM, GREEN, RED, RESET = (("\033[1m", "\033[2m", "\033[32m", "\033[31m", "\033[0m")
                                 if sys.stdout.isatty() else ("",) * 5)
 
@@ -94,14 +103,17 @@ class Demo:
             if not os.path.exists(path):
                 raise SystemExit(f"demo: {path} is missing; run `make demo` (it builds first)")
         self.home = tempfile.mkdtemp(prefix="zkc-demo-")
-        self.redis = self.upstream = self.nginx = self.watcher = None
+        self.redis = self.upstream = self.nginx = self.anvil = self.contracts = None
+        self.follower = self.slasher = None
         self.states = {}
         self.leaves = {}
 
     # -- the parts ---------------------------------------------------------
 
     def start(self):
-        step("The provider starts Redis, its chat API, nginx with zkcredit, the registry watcher")
+        step("The provider starts a chain, Redis, its chat API, nginx with zkcredit")
+        self.anvil = Anvil().start()
+        self.contracts = Contracts(self.anvil)
         self.redis = harness.Redis().start()
         self.upstream = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "examples", "chat_upstream.py")],
@@ -119,6 +131,7 @@ class Demo:
         zkcredit_verification_key {ROOT}/circuits/keys/verification_key.json;
         zkcredit_signing_key %%PREFIX%%/refund.key;
         zkcredit_root_window {ROOT_WINDOW}s;
+        include %%PREFIX%%/deposit_contract.conf;
         access_log %%PREFIX%%/gated.log zkcredit_private;
 
         # the models list costs a fixed credit; chats are metered by the
@@ -141,8 +154,11 @@ class Demo:
         location /zkcredit/refunds/ {{ zkcredit_refunds; access_log off; }}
         location = /zkcredit/leaves.json {{ alias %%PREFIX%%/html/leaves.json; }}
         location = /metrics {{ zkcredit_metrics; access_log off; }}
+        location = /.well-known/zkcredit {{ zkcredit_discovery; }}
     }}
 """)
+        self.contract_conf = os.path.join(self.nginx.prefix, "deposit_contract.conf")
+        open(self.contract_conf, "w").close()
         key_path = os.path.join(self.nginx.prefix, "refund.key")
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
@@ -152,14 +168,65 @@ class Demo:
         check(code == 0, "nginx -t accepts the configuration with load_module")
         self.nginx.start()
         self.base = f"http://127.0.0.1:{self.nginx.port}"
-        self.watcher = subprocess.Popen(
-            self.registry("watch", "--publish", self.leaves_file, "--json"),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         say(f"gateway {self.base}, chat API 127.0.0.1:{upstream_port}, "
-            f"Redis 127.0.0.1:{self.redis.port}\nfiles in {self.nginx.prefix}")
+            f"Redis 127.0.0.1:{self.redis.port}, chain {self.anvil.url}\n"
+            f"files in {self.nginx.prefix}")
+        self.deploy()
+
+    def deploy(self):
+        step("The provider deploys its deposit contract and points the gateway at it")
+        discovery = json.loads(self.nginx.request("GET", "/.well-known/zkcredit").body)
+        key_hash = discovery["deployments"][0]["signing_key"]["key_hash"]
+        self.contract, deployed_at = self.contracts.deploy(
+            price=PRICE, bounty=BOUNTY, scope=SCOPE, c_max=C_MAX, key_hash=int(key_hash, 16))
+        say(f"EtherCreditDeposits at {self.contract} (block {deployed_at}): {PRICE} wei per "
+            f"credit, minimum {C_MAX} credits, slash bounty {BOUNTY} wei")
+        for view, expected in (("scope()(uint256)", SCOPE), ("cMax()(uint64)", C_MAX),
+                               ("pricePerCredit()(uint256)", PRICE)):
+            check(int(self.contracts.call(self.contract, view).split()[0]) == expected,
+                  f"the contract's {view.split('(')[0]} is {expected}")
+        with open(self.contract_conf, "w") as f:
+            f.write(f"zkcredit_deposit_contract eip155:31337:{self.contract};\n")
+        self.nginx.reload()
+        # the old workers answer until they have quit
+        announced = harness.eventually(
+            lambda: json.loads(self.nginx.request("GET", "/.well-known/zkcredit").body)
+            ["deployments"][0].get("deposit_contract", ""),
+            lambda contract: contract.endswith(self.contract))
+        check(announced == f"eip155:31337:{self.contract}",
+              "after a reload, the discovery document names the contract")
+        self.provider_key = os.path.join(self.home, "provider-chain.key")
+        self.write_key(self.provider_key, PROVIDER_ACCOUNT)
+        chain = ["--rpc", self.anvil.url, "--contract", self.contract,
+                 "--from-block", str(deployed_at)]
+        self.follower = subprocess.Popen(
+            self.registry("follow", *chain, "--confirmations", "1", "--poll-ms", "200",
+                          "--publish", self.leaves_file, "--json"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.slasher = subprocess.Popen(
+            self.registry("slash", *chain, "--chain-key", self.provider_key, "--poll-ms", "200",
+                          "--json"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        say("registry: `follow` mirrors the contract's tree (1 confirmation), `slash` claims "
+            "double spenders' deposits with the provider's chain key")
+
+    def write_key(self, path, account):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self.anvil.keys[account] + "\n")
+
+    def published_leaves(self):
+        try:
+            with open(self.leaves_file) as f:
+                return json.load(f)["leaves"]
+        except (OSError, ValueError):
+            return []  # not written yet
+
+    def ether(self, address):
+        return self.anvil.balance(address)
 
     def stop(self):
-        for proc in (self.watcher, self.upstream):
+        for proc in (self.follower, self.slasher, self.upstream):
             if proc is not None and proc.poll() is None:
                 proc.terminate()
                 try:
@@ -173,6 +240,10 @@ class Demo:
         finally:
             if self.redis is not None:
                 self.redis.stop()
+            if self.anvil is not None:
+                self.anvil.stop()
+            if self.contracts is not None:
+                self.contracts.cleanup()
             if os.environ.get("ZKC_DEMO_KEEP") != "1":
                 shutil.rmtree(self.home, ignore_errors=True)
 
@@ -206,27 +277,30 @@ class Demo:
               "an RFC 9457 problem body")
 
     def deposits(self):
-        step("Two users deposit: the provider records each deposit in the registry")
+        step("Two users deposit on chain with zkcredit deposit, from their own keys")
         for user, deposit in DEPOSITS.items():
             self.states[user] = os.path.join(self.home, user + ".json")
             self.zkcredit(user, "init")
-            reg = self.zkcredit(user, "register", "--deposit", str(deposit))
-            self.leaves[user] = reg["leaf"]
-            done = subprocess.run(self.registry("register", "--id", reg["id"],
-                                                "--deposit", str(deposit),
-                                                "--publish", self.leaves_file, "--json"),
-                                  capture_output=True, text=True, timeout=60)
-            if done.returncode != 0:
-                raise StepFailed(f"registry refused {user}'s deposit: {done.stderr.strip()}")
-            say(f"{user}: paid {deposit} credits out of band; identity H(k) = {reg['id'][:16]}..., "
-                f"leaf #{json.loads(done.stdout)['index']}")
+            key = os.path.join(self.home, user + "-chain.key")
+            self.write_key(key, ACCOUNTS[user])
+            made = self.zkcredit(user, "deposit", "--deposit", str(deposit), "--rpc",
+                                 self.anvil.url, "--contract", self.contract, "--chain-key", key)
+            self.leaves[user] = made["leaf"]
+            say(f"{user}: paid {made['paid']} wei for {deposit} credits; identity H(k) = "
+                f"{made['id'][:16]}..., leaf #{made['leaf_index']}, "
+                f"transaction {made['transaction'][:18]}...")
+        check(self.ether(self.contract) == sum(DEPOSITS.values()) * PRICE,
+              "the contract holds exactly what the two deposits paid")
+        self.anvil.mine(1)
+        leaves = harness.eventually(self.published_leaves, lambda found: len(found) == 2)
+        check(leaves == [self.leaves["alice"], self.leaves["bob"]],
+              "once confirmed, the follower publishes both leaves, in the contract's order")
+        root = int(self.contracts.call(self.contract, "currentRoot()(uint256)").split()[0])
         for user in DEPOSITS:
             synced = self.zkcredit(user, "sync", "--leaves", self.base + "/zkcredit/leaves.json")
             say(f"{user}: synced {synced['leaf_count']} leaves from the public list, "
                 f"own leaf found, root {synced['root'][:16]}...")
-        with open(self.leaves_file) as f:
-            published = json.load(f)
-        check(len(published["leaves"]) == 2, "the public list holds both leaves and nothing else")
+            check(int(synced["root"], 16) == root, f"{user}'s root is the contract's")
 
     def paid_request(self, user, text, expect_status=200, stream=False):
         before = self.balance(user)
@@ -334,18 +408,34 @@ class Demo:
         say(f"recovered k = {evidence['k']}\nbob's secret = {bob_secret}")
         check(evidence["k"] == bob_secret, "the two shares of one ticket reveal bob's secret key")
 
+        provider = self.anvil.accounts[PROVIDER_ACCOUNT]
+        before = self.ether(provider)
+        held = self.ether(self.contract)
+        claimed = json.loads(self.slasher.stdout.readline())
+        check(claimed["action"] == "slashed",
+              f"the slasher sent slash(k, path) in transaction {claimed['transaction'][:18]}...")
+        receipt = json.loads(subprocess.run(
+            [CAST, "receipt", "--rpc-url", self.anvil.url, "--json", claimed["transaction"]],
+            capture_output=True, text=True, check=True, timeout=60).stdout)
+        gas = int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)
+        owed = int(self.contracts.call(self.contract, "treasuryOwed()(uint256)").split()[0])
+        say(f"provider's chain key: +{BOUNTY} wei bounty, -{gas} wei gas\n"
+            f"treasury owed {owed} wei = bob's {DEPOSITS['bob'] * PRICE} - the bounty")
+        check(self.ether(provider) == before + BOUNTY - gas, "the bounty went to the slasher")
+        check(BOUNTY > gas, "the bounty pays for the slash's gas")
+        check(owed == DEPOSITS["bob"] * PRICE - BOUNTY and
+              self.ether(self.contract) == held - BOUNTY,
+              "the rest of bob's deposit is the provider's, alice's is untouched")
+        treasury_before = self.ether(TREASURY)
+        self.contracts.send(self.contract, "payTreasury()", account=3)
+        check(self.ether(TREASURY) == treasury_before + owed and
+              self.ether(self.contract) == DEPOSITS["alice"] * PRICE,
+              "payTreasury() (anyone may call it) sent the provider's share to the treasury")
+        self.anvil.mine(1)
+
         bob_leaf = self.leaves["bob"]
-
-        def published_leaves():
-            with open(self.leaves_file) as f:
-                return json.load(f)["leaves"]
-
-        leaves = harness.eventually(published_leaves, lambda found: bob_leaf not in found)
-        check(bob_leaf not in leaves, "the registry watcher revoked bob's leaf from the tree")
-        revocations = self.redis.command("XRANGE", PREFIX + "registry:log", "-", "+")
-        say("registry log: " + ", ".join(
-            dict(zip(*[iter(f.decode() for f in entry[1])] * 2)).get("action", "?")
-            for entry in revocations))
+        leaves = harness.eventually(self.published_leaves, lambda found: bob_leaf not in found)
+        check(bob_leaf not in leaves, "the follower applied the Slashed event: bob's leaf is 0")
         # exit 6: the own leaf is not in the list (zkcredit raises otherwise)
         self.zkcredit("bob", "sync", "--leaves", self.base + "/zkcredit/leaves.json", expect=6)
         say("bob's client no longer finds his leaf in the public list (exit 6)")

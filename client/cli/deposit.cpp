@@ -96,6 +96,7 @@ int cmd_deposit(const Options& options) {
                               {"credits", options.deposit},
                               {"paid", paid},
                               {"asset", token ? token->hex() : "ether"},
+                              {"leaf", zkclient::fr_to_hex(zkclient::leaf_of(state.k, options.deposit))},
                               {"leaf_index", made.leaf_index},
                               {"block", receipt.block},
                               {"transaction", receipt.transaction}}

@@ -20,7 +20,6 @@ CONTRACTS = os.path.join(REPO_ROOT, "contracts")
 
 TREASURY = "0x0000000000000000000000000000000000007ea5"
 PRICE = 10**9          # wei per credit unit
-MIN_CREDITS = C_MAX    # the smallest deposit pays for one request
 BOUNTY = 100 * PRICE   # to whoever slashes
 
 
@@ -95,13 +94,15 @@ class Contracts:
     def cleanup(self):
         shutil.rmtree(self.build, ignore_errors=True)
 
-    def deploy(self, treasury=TREASURY, token=None, price=PRICE, bounty=BOUNTY):
+    def deploy(self, treasury=TREASURY, token=None, price=PRICE, bounty=BOUNTY, scope=SCOPE,
+               c_max=C_MAX, key_hash="1"):
         """Deploys an EtherCreditDeposits, or a TokenCreditDeposits of
-        `token`; returns its address and a block at or before its deployment."""
+        `token`; returns its address and a block at or before its deployment.
+        The smallest deposit is `c_max`: one request."""
         first_block = self.anvil.block_number() + 1
-        env = dict(os.environ, ZKC_DEPLOYER_KEY=self.anvil.keys[0], ZKC_SCOPE=SCOPE,
-                   ZKC_C_MAX=str(C_MAX), ZKC_KEY_HASH="1", ZKC_PRICE=str(price),
-                   ZKC_MIN_CREDITS=str(MIN_CREDITS), ZKC_SLASH_BOUNTY=str(bounty),
+        env = dict(os.environ, ZKC_DEPLOYER_KEY=self.anvil.keys[0], ZKC_SCOPE=str(scope),
+                   ZKC_C_MAX=str(c_max), ZKC_KEY_HASH=str(key_hash), ZKC_PRICE=str(price),
+                   ZKC_MIN_CREDITS=str(c_max), ZKC_SLASH_BOUNTY=str(bounty),
                    ZKC_TREASURY=treasury)
         if token:
             env["ZKC_TOKEN"] = token
