@@ -53,6 +53,18 @@ int cmd_deposit(const Options& options) {
                           (existing.slashed ? ", slashed" : "") +
                           "; an identity deposits once: use a new state file");
         }
+        // A state that has met the gateway knows its deployment: a contract
+        // of another one would take the money for credits the gateway
+        // never accepts (docs/protocol.md §13).
+        if (state.deployment.known) {
+            libverify::Fr scope;
+            if (!zkchain::word_field(zkchain::view_word(node, *contract, "scope()"), scope) ||
+                scope != state.deployment.scope ||
+                zkchain::view_integer(node, *contract, "cMax()", 64) != state.deployment.c_max) {
+                chain_failure("the contract's scope or C_max is not the gateway's (" +
+                              state.deployment.origin + "): it belongs to another deployment");
+            }
+        }
         const Amount price = zkchain::view_integer(node, *contract, "pricePerCredit()", 128);
         const Amount minimum = zkchain::view_integer(node, *contract, "minCredits()", 64);
         if (options.deposit < minimum) {

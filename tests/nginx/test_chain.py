@@ -302,6 +302,14 @@ class ChainTest(unittest.TestCase):
                                  f"http://127.0.0.1:{self.nginx.port}/v1/models"],
                                 capture_output=True, timeout=300)
         self.assertEqual(served.returncode, 0, served.stderr)
+        # The state now knows the gateway's deployment: a contract of another
+        # scope gets nothing.
+        other, _ = self.contracts.deploy(scope=78)
+        self.assertIn("another deployment",
+                      self.zkcredit(state, "deposit", "--deposit", "4000", "--rpc",
+                                    self.anvil.url, "--contract", other, "--chain-key",
+                                    key_file, expect=EXIT_CHAIN))
+        self.assertEqual(self.anvil.balance(other), 0)
 
         # In a token: the command approves exactly the amount, then deposits.
         token = self.contracts.deploy_token()
