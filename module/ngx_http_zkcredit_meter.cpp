@@ -19,14 +19,12 @@
 
 #include "ngx_http_zkcredit_module.h"
 
-#include <nlohmann/json.hpp>
+#include "libverify/metering.hpp"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
-
-/* deeper JSON than this is not an API answer */
-#define NGX_HTTP_ZKCREDIT_JSON_DEPTH      32
 
 /* an SSE line longer than this is passed on unread */
 #define NGX_HTTP_ZKCREDIT_LINE_MAX        65536
@@ -43,14 +41,6 @@ static const char  *ngx_http_zkcredit_fallback_reasons[] = {
     "the answer is content-encoded",
     "no zkcredit_token_price applies to the model",
     "the stream ended without its usage"
-};
-
-
-/* error codes by which OpenAI-compatible APIs refuse content by policy */
-static const char  *ngx_http_zkcredit_policy_codes[] = {
-    "content_policy_violation",
-    "content_filter",
-    NULL
 };
 
 
@@ -71,178 +61,43 @@ ngx_http_zkcredit_meter_init(ngx_conf_t *cf)
 
 
 /*
- * Parses JSON no deeper than NGX_HTTP_ZKCREDIT_JSON_DEPTH and without
- * duplicate keys (which readers resolve differently); false otherwise.
- * Never throws.
- */
-static bool
-ngx_http_zkcredit_parse_json(const u_char *data, size_t len,
-    nlohmann::json &out)
-{
-    bool                                 bad;
-    std::vector<std::vector<std::string>> keys;
-
-    bad = false;
-
-    auto check = [&](int depth, nlohmann::json::parse_event_t event,
-                     nlohmann::json &parsed)
-    {
-        if (depth > NGX_HTTP_ZKCREDIT_JSON_DEPTH) {
-            bad = true;
-            return false;
-        }
-
-        switch (event) {
-
-        case nlohmann::json::parse_event_t::object_start:
-            keys.emplace_back();
-            break;
-
-        case nlohmann::json::parse_event_t::object_end:
-            if (!keys.empty()) {
-                keys.pop_back();
-            }
-            break;
-
-        case nlohmann::json::parse_event_t::key:
-            if (!keys.empty()) {
-                std::vector<std::string> &seen = keys.back();
-                const std::string &key = parsed.get_ref<const std::string &>();
-
-                for (const std::string &k : seen) {
-                    if (k == key) {
-                        bad = true;
-                    }
-                }
-                seen.push_back(key);
-            }
-            break;
-
-        default:
-            break;
-        }
-
-        return !bad;
-    };
-
-    try {
-        out = nlohmann::json::parse(data, data + len, check, false);
-
-    } catch (...) {
-        return false;
-    }
-
-    return !bad && !out.is_discarded();
-}
-
-
-/* a count of tokens: a non-negative integer below 2^64, or absent */
-static bool
-ngx_http_zkcredit_token_count(const nlohmann::json &object, const char *name,
-    uint64_t *out)
-{
-    nlohmann::json::const_iterator  it;
-
-    it = object.find(name);
-
-    if (it == object.end() || it->is_null()) {
-        *out = 0;
-        return true;
-    }
-
-    if (!it->is_number_unsigned()) {
-        return false;
-    }
-
-    *out = it->get<uint64_t>();
-    return true;
-}
-
-
-/*
- * Reads an answer (or one streamed chunk): its usage, if it has one, and
- * whether it is a policy refusal (OpenAI's error object). Returns false for
- * JSON that cannot be read or a usage object with impossible numbers.
+ * Reads an answer (or one streamed chunk) with libverify's reader: its
+ * usage, if it has one, and (when policy is not NULL) the message of a
+ * policy refusal. False for an answer that cannot be read.
  */
 static bool
 ngx_http_zkcredit_read_answer(const u_char *data, size_t len,
     ngx_http_zkcredit_usage_t *usage, ngx_str_t *policy, ngx_pool_t *pool)
 {
-    std::string                      model, message;
-    nlohmann::json                   doc;
-    nlohmann::json::const_iterator   u, d, err, code, m;
-    const char                     **c;
+    libverify::AnswerReading  reading;
 
-    if (!ngx_http_zkcredit_parse_json(data, len, doc) || !doc.is_object()) {
+    if (!libverify::read_answer(
+            std::string_view(reinterpret_cast<const char *>(data), len),
+            reading))
+    {
         return false;
     }
 
-    err = doc.find("error");
-    if (policy != NULL && err != doc.end() && err->is_object()) {
-        code = err->find("code");
-
-        for (c = ngx_http_zkcredit_policy_codes;
-             code != err->end() && code->is_string() && *c; c++)
-        {
-            if (code->get_ref<const std::string &>() == *c) {
-                m = err->find("message");
-                message = (m != err->end() && m->is_string())
-                          ? m->get<std::string>() : std::string(*c);
-                policy->data = static_cast<u_char *>(
-                                   ngx_pnalloc(pool, message.size()));
-                if (policy->data != NULL) {
-                    ngx_memcpy(policy->data, message.data(), message.size());
-                    policy->len = message.size();
-                }
-                break;
-            }
+    if (policy != NULL && reading.policy_refusal) {
+        policy->data = static_cast<u_char *>(
+                           ngx_pnalloc(pool, reading.policy_message.size()));
+        if (policy->data != NULL) {
+            ngx_memcpy(policy->data, reading.policy_message.data(),
+                       reading.policy_message.size());
+            policy->len = reading.policy_message.size();
         }
     }
 
-    u = doc.find("usage");
-    if (u == doc.end() || u->is_null()) {
-        return true;
+    if (reading.usage.found) {
+        usage->prompt = reading.usage.prompt;
+        usage->completion = reading.usage.completion;
+        usage->cached = reading.usage.cached;
+        usage->reasoning = reading.usage.reasoning;
+        usage->model_len = ngx_min(reading.usage.model.size(),
+                                   sizeof(usage->model));
+        ngx_memcpy(usage->model, reading.usage.model.data(), usage->model_len);
+        usage->found = 1;
     }
-
-    if (!u->is_object()
-        || !ngx_http_zkcredit_token_count(*u, "prompt_tokens", &usage->prompt)
-        || !ngx_http_zkcredit_token_count(*u, "completion_tokens",
-                                          &usage->completion))
-    {
-        return false;
-    }
-
-    usage->cached = 0;
-    d = u->find("prompt_tokens_details");
-    if (d != u->end() && d->is_object()
-        && !ngx_http_zkcredit_token_count(*d, "cached_tokens", &usage->cached))
-    {
-        return false;
-    }
-
-    usage->reasoning = 0;
-    d = u->find("completion_tokens_details");
-    if (d != u->end() && d->is_object()
-        && !ngx_http_zkcredit_token_count(*d, "reasoning_tokens",
-                                          &usage->reasoning))
-    {
-        return false;
-    }
-
-    /* cached tokens are part of the prompt, reasoning part of the completion */
-    if (usage->cached > usage->prompt || usage->reasoning > usage->completion) {
-        return false;
-    }
-
-    usage->model_len = 0;
-    m = doc.find("model");
-    if (m != doc.end() && m->is_string()) {
-        const std::string &name = m->get_ref<const std::string &>();
-        usage->model_len = ngx_min(name.size(), sizeof(usage->model));
-        ngx_memcpy(usage->model, name.data(), usage->model_len);
-    }
-
-    usage->found = 1;
 
     return true;
 }
@@ -528,63 +383,6 @@ ngx_http_zkcredit_emit_voucher(ngx_http_request_t *r,
 }
 
 
-/* "field:" with optional space; the value without its line end */
-static ngx_uint_t
-ngx_http_zkcredit_sse_field(const u_char *line, size_t len, const char *field,
-    ngx_str_t *value)
-{
-    size_t  n;
-
-    n = ngx_strlen(field);
-
-    if (len < n + 1 || ngx_strncmp(line, field, n) != 0 || line[n] != ':') {
-        return 0;
-    }
-
-    value->data = const_cast<u_char *>(line) + n + 1;
-    value->len = len - n - 1;
-
-    if (value->len && value->data[0] == ' ') {
-        value->data++;
-        value->len--;
-    }
-
-    while (value->len && (value->data[value->len - 1] == '\n'
-                          || value->data[value->len - 1] == '\r'))
-    {
-        value->len--;
-    }
-
-    return 1;
-}
-
-
-/*
- * Whether a chunk may carry usage, without parsing it: every chunk of a
- * stream with include_usage says "usage":null but the last, and parsing
- * JSON per chunk would cost more than passing it on.
- */
-static ngx_uint_t
-ngx_http_zkcredit_may_have_usage(u_char *p, u_char *last)
-{
-    while ((p = ngx_strlcasestrn(p, last, (u_char *) "\"usage\"", 7 - 1))
-           != NULL)
-    {
-        p += 7;
-
-        while (p < last && (*p == ' ' || *p == '\t' || *p == ':')) {
-            p++;
-        }
-
-        if (last - p < 4 || ngx_strncmp(p, "null", 4) != 0) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
 /* one complete SSE line, with its line end */
 static ngx_int_t
 ngx_http_zkcredit_stream_line(ngx_http_request_t *r,
@@ -592,7 +390,7 @@ ngx_http_zkcredit_stream_line(ngx_http_request_t *r,
     const u_char *line, size_t len)
 {
     size_t                     n;
-    ngx_str_t                  value;
+    std::string_view           value;
     ngx_http_zkcredit_usage_t  usage;
 
     n = ctx->conf->refund_event.len;
@@ -606,24 +404,23 @@ ngx_http_zkcredit_stream_line(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (ngx_http_zkcredit_sse_field(line, len, "data", &value)) {
-
-        if (value.len == 6 && ngx_strncmp(value.data, "[DONE]", 6) == 0
-            && !ctx->stream_done)
+    if (libverify::sse_field(
+            std::string_view(reinterpret_cast<const char *>(line), len),
+            "data", value))
+    {
+        if (value == "[DONE]" && !ctx->stream_done)
         {
             /* SDKs stop reading at [DONE]: the voucher comes before it */
             if (ngx_http_zkcredit_emit_voucher(r, ctx, out, last) != NGX_OK) {
                 return NGX_ERROR;
             }
 
-        } else if (!ctx->stream_done
-                   && ngx_http_zkcredit_may_have_usage(value.data,
-                                                       value.data + value.len))
-        {
+        } else if (!ctx->stream_done && libverify::may_carry_usage(value)) {
             ngx_memzero(&usage, sizeof(usage));
 
-            if (ngx_http_zkcredit_read_answer(value.data, value.len, &usage,
-                                              NULL, r->pool)
+            if (ngx_http_zkcredit_read_answer(
+                    reinterpret_cast<const u_char *>(value.data()),
+                    value.size(), &usage, NULL, r->pool)
                 && usage.found)
             {
                 ctx->usage = usage;
@@ -919,18 +716,14 @@ ngx_http_zkcredit_rpc_charge(ngx_http_zkcredit_loc_conf_t *lcf,
 {
     uint64_t                        price;
     ngx_uint_t                      i;
-    nlohmann::json                  doc;
     unsigned __int128               sum;
+    std::vector<std::string>        methods;
     ngx_http_zkcredit_rpc_price_t  *prices;
 
-    if (!ngx_http_zkcredit_parse_json(body, len, doc)) {
-        return NGX_DECLINED;
-    }
-
-    if (doc.is_object()) {
-        doc = nlohmann::json::array({doc});
-
-    } else if (!doc.is_array() || doc.empty()) {
+    if (!libverify::rpc_methods(
+            std::string_view(reinterpret_cast<const char *>(body), len),
+            methods))
+    {
         return NGX_DECLINED;
     }
 
@@ -939,19 +732,7 @@ ngx_http_zkcredit_rpc_charge(ngx_http_zkcredit_loc_conf_t *lcf,
              : NULL;
     sum = 0;
 
-    for (const nlohmann::json &call : doc) {
-        nlohmann::json::const_iterator  method;
-
-        if (!call.is_object()) {
-            return NGX_DECLINED;
-        }
-
-        method = call.find("method");
-        if (method == call.end() || !method->is_string()) {
-            return NGX_DECLINED;
-        }
-
-        const std::string &name = method->get_ref<const std::string &>();
+    for (const std::string &name : methods) {
 
         /* without a "*" price, 2^64 - 1: the caller caps it to C_max */
         price = lcf->rpc_default;
