@@ -156,27 +156,14 @@ def verify_totals(nginx):
     return total, count
 
 
-def median(values):
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
-
-
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("build_dir")
-    parser.add_argument("--credentials", type=int, default=2400)
-    parser.add_argument("--duration", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-
-    build_dir = use_build(args.build_dir)
-
-    cores = os.cpu_count()
-    redis = harness.Redis().start()
+def bench_gateway(redis, workers, extra_http=""):
+    """An nginx (not started) with a `return 200` upstream, a plain
+    `proxy_pass` location /plain/ and the same gated, /gated/, charging 100."""
     nginx = harness.Nginx(f"""
         access_log off;
         zkcredit_redis 127.0.0.1:{redis.port};
         zkcredit_redis_prefix test:;
+        {extra_http}
         upstream fast {{ server 127.0.0.1:%%PORT_up%%; keepalive 64; }}
         server {{
             listen 127.0.0.1:%%PORT_up%%;
@@ -194,8 +181,29 @@ def main():
             location /gated/ {{ zkcredit on; zkcredit_charge 100; proxy_pass http://fast; }}
             location = /metrics {{ zkcredit_metrics; }}
         }}
-    """, workers=cores, main_body="worker_rlimit_nofile 4096;")
+    """, workers=workers, main_body="worker_rlimit_nofile 4096;")
     fx.write_signing_key(nginx.prefix)
+    return nginx
+
+
+def median(values):
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("build_dir")
+    parser.add_argument("--credentials", type=int, default=2400)
+    parser.add_argument("--duration", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    build_dir = use_build(args.build_dir)
+
+    cores = os.cpu_count()
+    redis = harness.Redis().start()
+    nginx = bench_gateway(redis, cores)
     try:
         nginx.start()
         made = credentials(build_dir, challenge_key(nginx), args.credentials)

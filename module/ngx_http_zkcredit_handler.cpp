@@ -160,7 +160,7 @@ static ngx_int_t ngx_http_zkcredit_decide(ngx_http_request_t *r,
 static void ngx_http_zkcredit_body_handler(ngx_http_request_t *r);
 static void ngx_http_zkcredit_start_verify(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx);
-static void ngx_http_zkcredit_post_verify(ngx_http_zkcredit_ctx_t *ctx);
+static ngx_int_t ngx_http_zkcredit_post_verify(ngx_http_zkcredit_ctx_t *head);
 static void ngx_http_zkcredit_verify_thread(void *data, ngx_log_t *log);
 static void ngx_http_zkcredit_verify_done(ngx_event_t *ev);
 static void ngx_http_zkcredit_guard_expired(ngx_event_t *ev);
@@ -192,6 +192,25 @@ static_assert(std::is_trivially_destructible<ngx_http_zkcredit_job_t>::value,
 static ngx_queue_t  ngx_http_zkcredit_waiting;
 static ngx_uint_t   ngx_http_zkcredit_nwaiting;
 static ngx_uint_t   ngx_http_zkcredit_verifying;
+
+
+/*
+ * Requests that wait are verified together: a slot that frees takes up to
+ * ngx_http_zkcredit_batch_cap of them (of one deployment and thread pool)
+ * as one task, whose proofs one batch check verifies (docs/operations.md,
+ * "Batch verification"). At low load nobody waits and every proof is
+ * verified alone. A batch with an invalid proof is checked again proof by
+ * proof; each such batch halves the cap and each full valid batch doubles
+ * it back towards zkcredit_verify_batch, so a stream of invalid proofs
+ * keeps batches small and honest proofs near the single price.
+ */
+typedef struct {
+    ngx_uint_t                 n;
+    ngx_http_zkcredit_ctx_t   *ctx[NGX_HTTP_ZKCREDIT_BATCH_MAX];
+    ngx_http_zkcredit_job_t   *job[NGX_HTTP_ZKCREDIT_BATCH_MAX];
+} ngx_http_zkcredit_batch_t;
+
+static ngx_uint_t   ngx_http_zkcredit_batch_cap;
 
 
 /*
@@ -434,7 +453,7 @@ ngx_http_zkcredit_start_verify(ngx_http_request_t *r,
     r->read_event_handler = ngx_http_test_reading;
 
     if (ngx_http_zkcredit_verifying < zmcf->verify_limit) {
-        ngx_http_zkcredit_post_verify(ctx);
+        (void) ngx_http_zkcredit_post_verify(ctx);
         return;
     }
 
@@ -454,54 +473,113 @@ ngx_http_zkcredit_start_verify(ngx_http_request_t *r,
 }
 
 
-/* hands the job to the thread pool; on failure the outcome says why */
-static void
-ngx_http_zkcredit_post_verify(ngx_http_zkcredit_ctx_t *ctx)
+/*
+ * Hands `head` to the thread pool, with the waiting requests it can be
+ * verified with. On failure every one of them has its outcome, and those
+ * taken from the line have their wake posted; the caller answers `head`.
+ */
+static ngx_int_t
+ngx_http_zkcredit_post_verify(ngx_http_zkcredit_ctx_t *head)
 {
-    ngx_thread_task_t   *task;
-    ngx_http_request_t  *r;
+    ngx_uint_t                      i;
+    ngx_queue_t                    *q, *next;
+    ngx_thread_task_t              *task;
+    ngx_http_request_t             *r;
+    ngx_http_zkcredit_ctx_t        *ctx;
+    ngx_http_zkcredit_batch_t      *batch;
+    ngx_http_zkcredit_main_conf_t  *zmcf;
 
-    r = ctx->request;
+    r = head->request;
+    zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(
+               ngx_http_get_module_main_conf(r, ngx_http_zkcredit_module));
 
-    task = ngx_thread_task_alloc(r->pool, 0);
-    if (task == NULL) {
-        ctx->outcome = NGX_HTTP_ZKCREDIT_INTERNAL_ERROR;
-        ctx->state = NGX_HTTP_ZKCREDIT_STATE_DONE;
-        return;
+    if (ngx_http_zkcredit_batch_cap == 0
+        || ngx_http_zkcredit_batch_cap > zmcf->verify_batch)
+    {
+        ngx_http_zkcredit_batch_cap = zmcf->verify_batch;
     }
 
-    task->ctx = ctx->job;
+    /* the head's pool outlives the task: the request is blocked until then */
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_zkcredit_batch_t));
+    if (task == NULL) {
+        head->outcome = NGX_HTTP_ZKCREDIT_INTERNAL_ERROR;
+        head->state = NGX_HTTP_ZKCREDIT_STATE_DONE;
+        return NGX_ERROR;
+    }
+
+    batch = static_cast<ngx_http_zkcredit_batch_t *>(task->ctx);
+    batch->n = 1;
+    batch->ctx[0] = head;
+    batch->job[0] = head->job;
+
+    for (q = ngx_http_zkcredit_nwaiting ? ngx_queue_head(&ngx_http_zkcredit_waiting)
+                                        : NULL;
+         q != NULL && q != ngx_queue_sentinel(&ngx_http_zkcredit_waiting)
+         && batch->n < ngx_http_zkcredit_batch_cap;
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        ctx = ngx_queue_data(q, ngx_http_zkcredit_ctx_t, waiting);
+
+        if (ctx->job->deployment != head->job->deployment
+            || ctx->conf->thread_pool != head->conf->thread_pool)
+        {
+            continue;
+        }
+
+        ngx_queue_remove(q);
+        ngx_http_zkcredit_nwaiting--;
+        batch->ctx[batch->n] = ctx;
+        batch->job[batch->n] = ctx->job;
+        batch->n++;
+    }
+
     task->handler = ngx_http_zkcredit_verify_thread;
     task->event.handler = ngx_http_zkcredit_verify_done;
-    task->event.data = ctx;
+    task->event.data = batch;
 
-    if (ngx_thread_task_post(ctx->conf->thread_pool, task) != NGX_OK) {
+    if (ngx_thread_task_post(head->conf->thread_pool, task) != NGX_OK) {
         /* the pool's own queue is full: nothing was checked or spent */
-        ctx->outcome = NGX_HTTP_ZKCREDIT_OVERLOADED;
-        ctx->state = NGX_HTTP_ZKCREDIT_STATE_DONE;
-        return;
+        for (i = 0; i < batch->n; i++) {
+            batch->ctx[i]->outcome = NGX_HTTP_ZKCREDIT_OVERLOADED;
+            batch->ctx[i]->state = NGX_HTTP_ZKCREDIT_STATE_DONE;
+
+            if (i > 0) {
+                ngx_post_event(&batch->ctx[i]->wake, &ngx_posted_events);
+            }
+        }
+
+        return NGX_ERROR;
     }
 
     ngx_http_zkcredit_verifying++;
-    ctx->in_thread = 1;
 
-    /* "blocked" keeps a terminated request alive until the thread is done */
-    r->main->blocked++;
-    r->aio = 1;
-    ctx->state = NGX_HTTP_ZKCREDIT_STATE_VERIFYING;
+    for (i = 0; i < batch->n; i++) {
+        ctx = batch->ctx[i];
+        r = ctx->request;
+        ctx->in_thread = 1;
 
-    /*
-     * A worker shutting down (a reload) exits once no timer is left; this
-     * one keeps it until the verification it waits for has come back.
-     */
-    ctx->guard.handler = ngx_http_zkcredit_guard_expired;
-    ctx->guard.data = ctx;
-    ctx->guard.log = r->connection->log;
-    ngx_add_timer(&ctx->guard, NGX_HTTP_ZKCREDIT_VERIFY_GUARD);
+        /* "blocked" keeps a terminated request alive until the thread is done */
+        r->main->blocked++;
+        r->aio = 1;
+        ctx->state = NGX_HTTP_ZKCREDIT_STATE_VERIFYING;
+
+        /*
+         * A worker shutting down (a reload) exits once no timer is left;
+         * this one keeps it until the verification it waits for has come
+         * back.
+         */
+        ctx->guard.handler = ngx_http_zkcredit_guard_expired;
+        ctx->guard.data = ctx;
+        ctx->guard.log = r->connection->log;
+        ngx_add_timer(&ctx->guard, NGX_HTTP_ZKCREDIT_VERIFY_GUARD);
+    }
+
+    return NGX_OK;
 }
 
 
-/* a slot is free: the oldest waiting request gets it */
+/* a slot is free: the oldest waiting request gets it, with its batch */
 static void
 ngx_http_zkcredit_next_waiting(void)
 {
@@ -515,9 +593,7 @@ ngx_http_zkcredit_next_waiting(void)
 
         ctx = ngx_queue_data(q, ngx_http_zkcredit_ctx_t, waiting);
 
-        ngx_http_zkcredit_post_verify(ctx);
-
-        if (ctx->state == NGX_HTTP_ZKCREDIT_STATE_VERIFYING) {
+        if (ngx_http_zkcredit_post_verify(ctx) == NGX_OK) {
             return;
         }
 
@@ -564,14 +640,13 @@ ngx_http_zkcredit_rpc_collect(ngx_http_zkcredit_job_t *job, std::string &body,
 
 
 /*
- * Runs in a thread-pool thread: pure computation and file reads, no nginx
- * state, no logging.
+ * Runs in a thread-pool thread: decodes the credential, checks its key and
+ * binds the request (reading the body), and prices a JSON-RPC body. True
+ * when the proof is left to verify; otherwise the outcome is set.
  */
-static void
-ngx_http_zkcredit_verify_thread(void *data, ngx_log_t *log)
+static ngx_uint_t
+ngx_http_zkcredit_prepare_job(ngx_http_zkcredit_job_t *job)
 {
-    ngx_http_zkcredit_job_t *job = static_cast<ngx_http_zkcredit_job_t *>(data);
-
     u_char                      buf[65536];
     off_t                       pos;
     size_t                      size;
@@ -595,7 +670,7 @@ ngx_http_zkcredit_verify_thread(void *data, ngx_log_t *log)
     if (st != libverify::Status::ok) {
         job->status = st;
         job->outcome = NGX_HTTP_ZKCREDIT_MALFORMED;
-        return;
+        return 0;
     }
 
     keys = static_cast<libverify::Fr *>(job->keys->elts);
@@ -608,7 +683,7 @@ ngx_http_zkcredit_verify_thread(void *data, ngx_log_t *log)
 
     if (i == job->keys->nelts) {
         job->outcome = NGX_HTTP_ZKCREDIT_UNKNOWN_KEY;
-        return;
+        return 0;
     }
 
     if (binder.start(std::string_view(reinterpret_cast<char *>(job->method.data),
@@ -618,7 +693,7 @@ ngx_http_zkcredit_verify_thread(void *data, ngx_log_t *log)
         != libverify::Status::ok)
     {
         job->outcome = NGX_HTTP_ZKCREDIT_MALFORMED;
-        return;
+        return 0;
     }
 
     for (cl = job->body; cl; cl = cl->next) {
@@ -643,7 +718,7 @@ ngx_http_zkcredit_verify_thread(void *data, ngx_log_t *log)
             if (n <= 0) {
                 job->read_errno = (n < 0) ? ngx_errno : 0;
                 job->outcome = NGX_HTTP_ZKCREDIT_INTERNAL_ERROR;
-                return;
+                return 0;
             }
 
             binder.update_body(buf, static_cast<size_t>(n));
@@ -667,24 +742,85 @@ ngx_http_zkcredit_verify_thread(void *data, ngx_log_t *log)
         if (job->rpc->rpc_refuse_malformed) {
             /* refused before the proof is even checked: nothing spent */
             job->outcome = NGX_HTTP_ZKCREDIT_RPC_MALFORMED;
-            return;
+            return 0;
         }
     }
 
-    st = libverify::credential_verify(*job->deployment, job->credential, job->x);
-
     clock_gettime(CLOCK_MONOTONIC, &end);
     job->verify_usec = ngx_http_zkcredit_elapsed_usec(&start, &end);
-    job->status = st;
 
-    if (st == libverify::Status::ok) {
-        job->outcome = NGX_HTTP_ZKCREDIT_ACCEPTED;
+    return 1;
+}
 
-    } else if (st == libverify::Status::internal_error) {
-        job->outcome = NGX_HTTP_ZKCREDIT_INTERNAL_ERROR;
+
+/*
+ * Runs in a thread-pool thread: prepares each job of the batch, then
+ * verifies the proofs left, alone or together. Pure computation and file
+ * reads, no nginx state, no logging.
+ */
+static void
+ngx_http_zkcredit_verify_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_zkcredit_batch_t *batch = static_cast<ngx_http_zkcredit_batch_t *>(data);
+
+    u_char                        seed[32];
+    uint64_t                      share;
+    timespec                      start, end;
+    ngx_uint_t                    i, n;
+    libverify::Status             verdicts[NGX_HTTP_ZKCREDIT_BATCH_MAX];
+    const libverify::Fr          *xs[NGX_HTTP_ZKCREDIT_BATCH_MAX];
+    ngx_http_zkcredit_job_t      *job, *ready[NGX_HTTP_ZKCREDIT_BATCH_MAX];
+    const libverify::Credential  *credentials[NGX_HTTP_ZKCREDIT_BATCH_MAX];
+
+    n = 0;
+
+    for (i = 0; i < batch->n; i++) {
+        job = batch->job[i];
+
+        if (ngx_http_zkcredit_prepare_job(job)) {
+            ready[n] = job;
+            credentials[n] = &job->credential;
+            xs[n] = &job->x;
+            n++;
+        }
+    }
+
+    if (n == 0) {
+        return;
+    }
+
+    clock_gettime(CLOCK_MONOTONIC, &start);
+
+    if (n == 1) {
+        verdicts[0] = libverify::credential_verify(*ready[0]->deployment,
+                                                   ready[0]->credential,
+                                                   ready[0]->x);
 
     } else {
-        job->outcome = NGX_HTTP_ZKCREDIT_INVALID_PROOF;
+        /* the combination's coefficients must be unknown to the provers */
+        randombytes_buf(seed, sizeof(seed));
+        libverify::credential_verify_batch(*ready[0]->deployment, credentials,
+                                           xs, n, seed, verdicts);
+        sodium_memzero(seed, sizeof(seed));
+    }
+
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    share = ngx_http_zkcredit_elapsed_usec(&start, &end) / n;
+
+    for (i = 0; i < n; i++) {
+        job = ready[i];
+        job->verify_usec += share;
+        job->status = verdicts[i];
+
+        if (verdicts[i] == libverify::Status::ok) {
+            job->outcome = NGX_HTTP_ZKCREDIT_ACCEPTED;
+
+        } else if (verdicts[i] == libverify::Status::internal_error) {
+            job->outcome = NGX_HTTP_ZKCREDIT_INTERNAL_ERROR;
+
+        } else {
+            job->outcome = NGX_HTTP_ZKCREDIT_INVALID_PROOF;
+        }
     }
 }
 
@@ -716,23 +852,19 @@ ngx_http_zkcredit_observe_verify(ngx_http_request_t *r, uint64_t usec)
 }
 
 
+/* one request of a task that came back: its state from its job's outcome */
 static void
-ngx_http_zkcredit_verify_done(ngx_event_t *ev)
+ngx_http_zkcredit_job_done(ngx_http_zkcredit_ctx_t *ctx)
 {
-    ngx_connection_t         *c;
-    ngx_http_request_t       *r;
-    ngx_http_zkcredit_ctx_t  *ctx;
+    ngx_http_request_t  *r;
 
-    ctx = static_cast<ngx_http_zkcredit_ctx_t *>(ev->data);
     r = ctx->request;
-    c = r->connection;
 
-    ngx_http_set_log_request(c->log, r);
+    ngx_http_set_log_request(r->connection->log, r);
 
     r->main->blocked--;
     r->aio = 0;
     ctx->in_thread = 0;
-    ngx_http_zkcredit_verifying--;
 
     if (ctx->guard.timer_set) {
         ngx_del_timer(&ctx->guard);
@@ -758,11 +890,70 @@ ngx_http_zkcredit_verify_done(ngx_event_t *ev)
             ctx->state = NGX_HTTP_ZKCREDIT_STATE_DONE;
         }
     }
+}
+
+
+static void
+ngx_http_zkcredit_verify_done(ngx_event_t *ev)
+{
+    ngx_uint_t                      i, n, invalid;
+    ngx_http_request_t             *first;
+    ngx_http_zkcredit_ctx_t        *ctxs[NGX_HTTP_ZKCREDIT_BATCH_MAX];
+    ngx_http_zkcredit_batch_t      *batch;
+    ngx_http_zkcredit_counters_t   *counters;
+    ngx_http_zkcredit_main_conf_t  *zmcf;
+
+    batch = static_cast<ngx_http_zkcredit_batch_t *>(ev->data);
+
+    /* the batch lives in the first request's pool, which a resume may free */
+    n = batch->n;
+    first = batch->ctx[0]->request;
+    invalid = 0;
+
+    for (i = 0; i < n; i++) {
+        ctxs[i] = batch->ctx[i];
+        invalid += (batch->job[i]->outcome == NGX_HTTP_ZKCREDIT_INVALID_PROOF);
+    }
+
+    ngx_http_zkcredit_verifying--;
+
+    zmcf = static_cast<ngx_http_zkcredit_main_conf_t *>(
+               ngx_http_get_module_main_conf(first, ngx_http_zkcredit_module));
+    counters = ngx_http_zkcredit_counters(first);
+
+    if (counters != NULL) {
+        (void) ngx_atomic_fetch_add(&counters->verify_tasks, 1);
+
+        if (n > 1) {
+            (void) ngx_atomic_fetch_add(&counters->verify_batched,
+                                        static_cast<ngx_atomic_int_t>(n));
+        }
+
+        if (n > 1 && invalid) {
+            (void) ngx_atomic_fetch_add(&counters->verify_batch_failures, 1);
+        }
+    }
+
+    if (n > 1 && invalid) {
+        ngx_http_zkcredit_batch_cap = ngx_max(1, ngx_http_zkcredit_batch_cap / 2);
+
+    } else if (!invalid && n == ngx_http_zkcredit_batch_cap) {
+        ngx_http_zkcredit_batch_cap = ngx_min(zmcf->verify_batch,
+                                              ngx_http_zkcredit_batch_cap * 2);
+    }
 
     ngx_http_zkcredit_next_waiting();
 
-    /* the phases again, or nginx's finalizer for a terminated request */
-    ngx_http_zkcredit_resume(r);
+    /*
+     * One at a time: a request still blocked cannot be freed by another's
+     * finalization (two HTTP/2 streams of one connection).
+     */
+    for (i = 0; i < n; i++) {
+        ngx_http_zkcredit_job_done(ctxs[i]);
+
+        /* the phases again, or nginx's finalizer for a terminated request */
+        ngx_http_zkcredit_resume(ctxs[i]->request);
+    }
 }
 
 

@@ -64,7 +64,7 @@ ngx_http_zkcredit_metrics_handler(ngx_http_request_t *r)
         return NGX_HTTP_NOT_FOUND;
     }
 
-    len = 4096 + (NGX_HTTP_ZKCREDIT_OUTCOMES + NGX_HTTP_ZKCREDIT_VERIFY_BUCKETS
+    len = 8192 + (NGX_HTTP_ZKCREDIT_OUTCOMES + NGX_HTTP_ZKCREDIT_VERIFY_BUCKETS
                   + NGX_HTTP_ZKCREDIT_FALLBACKS)
                  * (64 + NGX_ATOMIC_T_LEN);
 
@@ -131,9 +131,22 @@ ngx_http_zkcredit_metrics_handler(ngx_http_request_t *r)
     p = ngx_sprintf(p,
             "zkcredit_verify_seconds_bucket{le=\"+Inf\"} %uA\n"
             "zkcredit_verify_seconds_sum %uA.%06uA\n"
-            "zkcredit_verify_seconds_count %uA\n",
+            "zkcredit_verify_seconds_count %uA\n"
+            "# HELP zkcredit_verify_tasks_total Thread-pool tasks that "
+            "verified proofs, one or a batch each.\n"
+            "# TYPE zkcredit_verify_tasks_total counter\n"
+            "zkcredit_verify_tasks_total %uA\n"
+            "# HELP zkcredit_verify_batched_total Proofs verified in a batch "
+            "of two or more.\n"
+            "# TYPE zkcredit_verify_batched_total counter\n"
+            "zkcredit_verify_batched_total %uA\n"
+            "# HELP zkcredit_verify_batch_failures_total Batches with an "
+            "invalid proof, whose proofs were then checked one by one.\n"
+            "# TYPE zkcredit_verify_batch_failures_total counter\n"
+            "zkcredit_verify_batch_failures_total %uA\n",
             c->verify_count, c->verify_usec / 1000000,
-            c->verify_usec % 1000000, c->verify_count);
+            c->verify_usec % 1000000, c->verify_count, c->verify_tasks,
+            c->verify_batched, c->verify_batch_failures);
 
     return ngx_http_zkcredit_send_body(r, NGX_HTTP_OK,
                                        "text/plain; version=0.0.4", start, p);

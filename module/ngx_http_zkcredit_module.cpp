@@ -332,6 +332,13 @@ static ngx_command_t  ngx_http_zkcredit_commands[] = {
       offsetof(ngx_http_zkcredit_main_conf_t, verify_queue),
       NULL },
 
+    { ngx_string("zkcredit_verify_batch"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_zkcredit_main_conf_t, verify_batch),
+      NULL },
+
     { ngx_string("zkcredit_refunds"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_zkcredit_refunds,
@@ -449,6 +456,7 @@ ngx_http_zkcredit_create_main_conf(ngx_conf_t *cf)
     zmcf->redis_database = NGX_CONF_UNSET;
     zmcf->verify_limit = NGX_CONF_UNSET_UINT;
     zmcf->verify_queue = NGX_CONF_UNSET_UINT;
+    zmcf->verify_batch = NGX_CONF_UNSET_UINT;
 
     if (ngx_array_init(&zmcf->deployments, cf->pool, 2,
                        sizeof(ngx_http_zkcredit_deployment_t *))
@@ -475,6 +483,16 @@ ngx_http_zkcredit_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(zmcf->redis_timeout, 200);
     ngx_conf_init_value(zmcf->redis_database, 0);
     ngx_conf_init_uint_value(zmcf->verify_queue, 1024);
+    ngx_conf_init_uint_value(zmcf->verify_batch, 16);
+
+    if (zmcf->verify_batch == 0
+        || zmcf->verify_batch > NGX_HTTP_ZKCREDIT_BATCH_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"zkcredit_verify_batch\" must be 1 to %d",
+                           NGX_HTTP_ZKCREDIT_BATCH_MAX);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
 
     /*
      * Verification threads beyond the cores starve the event loops (and a

@@ -137,7 +137,10 @@ typedef enum {
 
 /* bumped whenever the counters' layout changes: a reload never adopts a
  * block written by another layout */
-#define NGX_HTTP_ZKCREDIT_COUNTERS_LAYOUT   3
+#define NGX_HTTP_ZKCREDIT_COUNTERS_LAYOUT   4
+
+/* the most proofs one thread-pool task verifies together */
+#define NGX_HTTP_ZKCREDIT_BATCH_MAX         64
 
 
 /* counters shared by all workers; no per-user label exists */
@@ -155,6 +158,9 @@ typedef struct {
     ngx_atomic_t                       verify_count;
     ngx_atomic_t                       verify_usec;
     ngx_atomic_t                       verify_le[NGX_HTTP_ZKCREDIT_VERIFY_BUCKETS];
+    ngx_atomic_t                       verify_tasks;      /* thread-pool tasks */
+    ngx_atomic_t                       verify_batched;    /* proofs in tasks of 2 or more */
+    ngx_atomic_t                       verify_batch_failures;
 } ngx_http_zkcredit_counters_t;
 
 
@@ -209,6 +215,7 @@ typedef struct {
     ngx_int_t                          redis_database;
     ngx_uint_t                         verify_limit;
     ngx_uint_t                         verify_queue;
+    ngx_uint_t                         verify_batch;
     ngx_shm_zone_t                    *shm_zone;
     ngx_http_zkcredit_counters_t      *counters;
     ngx_array_t                        deployments;  /* of pointers */

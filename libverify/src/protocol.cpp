@@ -1,5 +1,7 @@
 #include "libverify/protocol.hpp"
 
+#include <algorithm>
+
 #include <cstring>
 #include <new>
 #include <vector>
@@ -144,6 +146,32 @@ Status credential_verify(const Deployment& deployment, const Credential& credent
                               std::vector<Fr>(inputs.begin(), inputs.end()));
     } catch (const std::bad_alloc&) {
         return Status::internal_error;
+    }
+}
+
+void credential_verify_batch(const Deployment& deployment, const Credential* const* credentials,
+                             const Fr* const* xs, size_t n, const uint8_t* seed32,
+                             Status* verdicts) noexcept {
+    // What is left unset by a failure (an allocation) is an internal error.
+    std::fill(verdicts, verdicts + n, Status::internal_error);
+    if (deployment.vk == nullptr) {
+        return;
+    }
+    try {
+        std::vector<Proof> proofs;
+        std::vector<std::vector<Fr>> inputs;
+        proofs.reserve(n);
+        inputs.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+            const auto public_inputs = credit_public_inputs(deployment, *credentials[i], *xs[i]);
+            proofs.push_back(credentials[i]->proof);
+            inputs.emplace_back(public_inputs.begin(), public_inputs.end());
+        }
+        // The verdicts say everything: the returned status is the first bad one's.
+        (void)groth16_verify_batch(*deployment.vk, proofs.data(), inputs.data(), n, seed32,
+                                   verdicts);
+    } catch (const std::bad_alloc&) {
+        std::fill(verdicts, verdicts + n, Status::internal_error);
     }
 }
 

@@ -6,7 +6,9 @@ provider and its users rely on are asserted, not the timings."""
 import concurrent.futures
 import json
 import os
+import re
 import signal
+import socket
 import time
 import unittest
 
@@ -154,6 +156,77 @@ class BurstTest(unittest.TestCase):
                     self.assertEqual((status, kind), (503, "urn:zkcredit:problem:overloaded"))
             [winner] = [voucher for status, _, voucher in answers if status == 200]
             self.assertEqual(voucher_amount(winner), C_MAX - CHARGE)
+        finally:
+            nginx.stop()
+            redis.stop()
+            upstream.stop()
+
+
+class BatchVerificationTest(unittest.TestCase):
+    """Proofs that wait are verified together; an invalid one among them
+    fails no honest proof and spends nothing (docs/operations.md, "Batch
+    verification")."""
+
+    SLOW_BODY = 200 * 1024 * 1024
+
+    def test_waiting_proofs_are_batched_and_an_invalid_one_fails_only_itself(self):
+        redis = harness.Redis().start()
+        upstream = Upstream().start()
+        nginx = gateway(redis.port, upstream.port,
+                        extra_http="zkcredit_verify_concurrency 1; zkcredit_verify_batch 64;",
+                        extra_server="""
+        location /slow/ {
+            client_max_body_size 300m;
+            zkcredit on;
+            proxy_pass http://api;
+        }""").start()
+        publish_root(redis, MADE["root_hex"])
+        valid = MADE["credentials"][CLIENTS]          # made for GET /v1/models
+        invalid = MADE["credentials"][:16]            # made for other targets
+        try:
+            # One slow verification (a 200 MB body to hash, whose proof then
+            # fails) holds the only slot while the others queue behind it.
+            slow = socket.create_connection(("127.0.0.1", nginx.port))
+            slow.sendall((f"POST /slow/job HTTP/1.1\r\nHost: x\r\n"
+                          f"Content-Length: {self.SLOW_BODY}\r\n"
+                          f"ZKCredit-Credential: {MADE['credentials'][20]['header']}\r\n\r\n")
+                         .encode())
+            chunk = b"\0" * (1 << 20)
+            for _ in range(self.SLOW_BODY >> 20):
+                slow.sendall(chunk)
+
+            sent = [valid] * 48 + invalid
+            sent = [sent[(i * 17) % len(sent)] for i in range(len(sent))]  # interleaved
+
+            def one(cred):
+                resp = nginx.request("GET", "/v1/models",
+                                     headers={"ZKCredit-Credential": cred["header"]}, timeout=120)
+                kind = json.loads(resp.body).get("type") if resp.status >= 400 else None
+                return cred is valid, resp.status, kind
+
+            with concurrent.futures.ThreadPoolExecutor(max_workers=len(sent)) as pool:
+                answers = list(pool.map(one, sent))
+            slow.close()
+
+            honest = [(status, kind) for is_valid, status, kind in answers if is_valid]
+            forged = [(status, kind) for is_valid, status, kind in answers if not is_valid]
+            self.assertEqual(len(honest), 48)
+            self.assertEqual(honest.count((200, None)), 1, set(honest))
+            self.assertEqual(honest.count((409, "urn:zkcredit:problem:ticket-spent")), 47,
+                             "every honest copy was verified, none refused as invalid")
+            self.assertEqual(set(forged), {(402, "urn:zkcredit:problem:credential-invalid")})
+            for cred in invalid:
+                self.assertEqual(redis.command("EXISTS", "test:n:" + cred["nullifier_hex"]), 0,
+                                 "an invalid proof spends nothing")
+
+            metrics = nginx.request("GET", "/metrics").body.decode()
+            count = lambda name: int(re.search(rf"^{name} (\d+)$", metrics, re.M).group(1))
+            verified = len(sent) + 1
+            self.assertGreaterEqual(count("zkcredit_verify_batched_total"), 32, metrics)
+            self.assertLess(count("zkcredit_verify_tasks_total"), verified / 2)
+            self.assertGreaterEqual(count("zkcredit_verify_batch_failures_total"), 1)
+            print(f"batching: {verified} proofs in {count('zkcredit_verify_tasks_total')} tasks, "
+                  f"{count('zkcredit_verify_batch_failures_total')} failed batches")
         finally:
             nginx.stop()
             redis.stop()

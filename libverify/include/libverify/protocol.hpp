@@ -79,6 +79,14 @@ std::array<Fr, kCreditPublicInputs> credit_public_inputs(const Deployment& deplo
 Status credential_verify(const Deployment& deployment, const Credential& credential,
                          const Fr& x) noexcept;
 
+// Verifies n credentials of one deployment together (groth16_verify_batch,
+// keyed by the caller's secret 32-byte seed); verdicts[i] is each one's own
+// status (ok, invalid_proof, wrong_input_count, internal_error), in both the
+// all-valid and the failure case. xs[i] is credentials[i]'s binding.
+void credential_verify_batch(const Deployment& deployment, const Credential* const* credentials,
+                             const Fr* const* xs, size_t n, const uint8_t* seed32,
+                             Status* verdicts) noexcept;
+
 // key_hash = H(Ax, Ay).
 Fr server_key_hash(const BabyJubAffine& key) noexcept;
 
