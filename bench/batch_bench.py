@@ -10,8 +10,9 @@ credential: the first copy is served and every later one is verified in
 full and then refused as spent (409), so each request costs one
 verification and one Redis round trip, as a fresh credential would, without
 proving thousands of them. Reports requests per second, the verification
-time per proof inside nginx, and the single-verification ceiling (cores /
-one proof's time at batch size 1) measured in the same run.
+time per proof inside nginx, the single-verification ceiling (cores / one
+proof's time at batch size 1) measured in the same run, and the latency at
+two connections (below saturation) for both.
 
     bench/batch_bench.py BUILD_DIR [--batch N] [--duration SECONDS] [--rounds N]
 """
@@ -34,13 +35,19 @@ def gateway(redis, batch, cores):
     return bench_gateway(redis, cores, extra_http=f"zkcredit_verify_batch {batch};").start()
 
 
-def load(nginx, header, duration):
-    """wrk at 64 connections; returns requests per second."""
-    out = subprocess.run(["wrk", "-t2", "-c64", f"-d{duration}s", "-H",
-                          f"ZKCredit-Credential: {header}",
+def load(nginx, header, duration, connections=64):
+    """wrk; returns requests per second and the p50 and p99 latency in ms."""
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency",
+                          "-H", f"ZKCredit-Credential: {header}",
                           f"http://127.0.0.1:{nginx.port}/gated/item"],
                          check=True, capture_output=True, text=True).stdout
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def milliseconds(percentile):
+        value, unit = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return rate, milliseconds(50), milliseconds(99)
 
 
 def main():
@@ -62,13 +69,18 @@ def main():
     batched = gateway(redis, args.batch, cores)
     rates = {1: [], args.batch: []}
     per_proof = {1: [], args.batch: []}
+    light = {}
     try:
         for _ in range(args.rounds):
             for batch, nginx in ((1, single), (args.batch, batched)):
                 before = verify_totals(nginx)
-                rates[batch].append(load(nginx, header, args.duration))
+                rates[batch].append(load(nginx, header, args.duration)[0])
                 after = verify_totals(nginx)
                 per_proof[batch].append((after[0] - before[0]) / max(1, after[1] - before[1]))
+        # Two connections: about one request per worker at a time, well
+        # below saturation, where nobody waits and nothing is batched.
+        for batch, nginx in ((1, single), (args.batch, batched)):
+            light[batch] = load(nginx, header, args.duration, connections=2)
     finally:
         single.stop()
         batched.stop()
@@ -81,6 +93,10 @@ def main():
               f"(rounds {', '.join(f'{r:.0f}' for r in rates[batch])}), "
               f"{median(per_proof[batch]) * 1000:.3f} ms of verification per proof")
     print(f"single-verification ceiling (cores / one proof's time): {ceiling:.0f} req/s")
+    for batch in (1, args.batch):
+        rate, p50, p99 = light[batch]
+        print(f"2 connections, zkcredit_verify_batch {batch:2}: {rate:.0f} req/s, "
+              f"latency p50 {p50:.2f} ms, p99 {p99:.2f} ms")
     print(f"batched / unbatched: {median(rates[args.batch]) / median(rates[1]):.2f}x; "
           f"batched / ceiling: {median(rates[args.batch]) / ceiling:.2f}x")
 
