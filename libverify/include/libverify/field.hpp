@@ -229,6 +229,153 @@ LIBVERIFY_INLINE void mont_mul_mulx(uint64_t out[4], const uint64_t a[4], const 
     out[2] = r1;
     out[3] = r2;
 }
+
+// The full 512-bit product a * b (4 x 4 limbs), row by row: each row adds
+// b[i] * a into a five-limb window with two carry chains (adox for the low
+// halves of the limb products, adcx for the high halves). The top limb of a
+// row cannot overflow: after row i the sum is below 2^(64 (i + 5)).
+// Constant time.
+LIBVERIFY_INLINE void mul_wide_mulx(uint64_t out[8], const uint64_t a[4], const uint64_t b[4]) {
+    uint64_t r0, r1, r2, r3, r4, lo, hi;
+    __asm__(
+        "movq 0(%[b]), %%rdx\n\t"
+        "mulxq 0(%[a]), %[r0], %[r1]\n\t"
+        "movq %[r0], 0(%[out])\n\t"
+        "mulxq 8(%[a]), %[lo], %[r2]\n\t"
+        "addq %[lo], %[r1]\n\t"
+        "mulxq 16(%[a]), %[lo], %[r3]\n\t"
+        "adcq %[lo], %[r2]\n\t"
+        "mulxq 24(%[a]), %[lo], %[r4]\n\t"
+        "adcq %[lo], %[r3]\n\t"
+        "adcq $0, %[r4]\n\t"
+
+        "xorl %%eax, %%eax\n\t"
+        "movq 8(%[b]), %%rdx\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r1]\n\t"
+        "adcxq %[hi], %[r2]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r2]\n\t"
+        "adcxq %[hi], %[r3]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r3]\n\t"
+        "adcxq %[hi], %[r4]\n\t"
+        "mulxq 24(%[a]), %[lo], %[r0]\n\t"
+        "adoxq %[lo], %[r4]\n\t"
+        "adcxq %%rax, %[r0]\n\t"
+        "adoxq %%rax, %[r0]\n\t"
+        "movq %[r1], 8(%[out])\n\t"
+
+        "xorl %%eax, %%eax\n\t"
+        "movq 16(%[b]), %%rdx\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r2]\n\t"
+        "adcxq %[hi], %[r3]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r3]\n\t"
+        "adcxq %[hi], %[r4]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r4]\n\t"
+        "adcxq %[hi], %[r0]\n\t"
+        "mulxq 24(%[a]), %[lo], %[r1]\n\t"
+        "adoxq %[lo], %[r0]\n\t"
+        "adcxq %%rax, %[r1]\n\t"
+        "adoxq %%rax, %[r1]\n\t"
+        "movq %[r2], 16(%[out])\n\t"
+
+        "xorl %%eax, %%eax\n\t"
+        "movq 24(%[b]), %%rdx\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r3]\n\t"
+        "adcxq %[hi], %[r4]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r4]\n\t"
+        "adcxq %[hi], %[r0]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[r0]\n\t"
+        "adcxq %[hi], %[r1]\n\t"
+        "mulxq 24(%[a]), %[lo], %[r2]\n\t"
+        "adoxq %[lo], %[r1]\n\t"
+        "adcxq %%rax, %[r2]\n\t"
+        "adoxq %%rax, %[r2]\n\t"
+        "movq %[r3], 24(%[out])\n\t"
+        "movq %[r4], 32(%[out])\n\t"
+        "movq %[r0], 40(%[out])\n\t"
+        "movq %[r1], 48(%[out])\n\t"
+        "movq %[r2], 56(%[out])\n\t"
+        : [r0] "=&r"(r0), [r1] "=&r"(r1), [r2] "=&r"(r2), [r3] "=&r"(r3), [r4] "=&r"(r4),
+          [lo] "=&r"(lo), [hi] "=&r"(hi), "=m"(*reinterpret_cast<uint64_t(*)[8]>(out))
+        : [a] "r"(a), [b] "r"(b), [out] "r"(out),
+          "m"(*reinterpret_cast<const uint64_t(*)[4]>(a)),
+          "m"(*reinterpret_cast<const uint64_t(*)[4]>(b))
+        : "rax", "rdx", "cc");
+}
+
+// One row of redc_mulx: clears limb W0 of the window W0..W3 and leaves the
+// window shifted down one limb in W1, W2, W3, W0.
+#define LIBVERIFY_REDC_ROW(W0, W1, W2, W3)          \
+    "movq %[" W0 "], %%rdx\n\t"                 \
+    "imulq 32(%[m]), %%rdx\n\t"                 \
+    "xorl %%eax, %%eax\n\t"                     \
+    "mulxq 0(%[m]), %[lo], %[hi]\n\t"           \
+    "adcxq %[" W0 "], %[lo]\n\t"                \
+    "adoxq %[hi], %[" W1 "]\n\t"                \
+    "mulxq 8(%[m]), %[lo], %[hi]\n\t"           \
+    "adcxq %[lo], %[" W1 "]\n\t"                \
+    "adoxq %[hi], %[" W2 "]\n\t"                \
+    "mulxq 16(%[m]), %[lo], %[hi]\n\t"          \
+    "adcxq %[lo], %[" W2 "]\n\t"                \
+    "adoxq %[hi], %[" W3 "]\n\t"                \
+    "mulxq 24(%[m]), %[lo], %[" W0 "]\n\t"      \
+    "adcxq %[lo], %[" W3 "]\n\t"                \
+    "adoxq %%rax, %[" W0 "]\n\t"                \
+    "adcxq %%rax, %[" W0 "]\n\t"
+
+// Montgomery reduction of a 512-bit t below m * 2^256 to t / 2^256 mod m,
+// fully reduced (below m); m points at the modulus limbs followed by
+// -m^-1 mod 2^64. Writing t = h 2^256 + l, the result is h + REDC(l): four
+// rows clear the low half l (each row adds k * m for the k that zeroes the
+// lowest limb and shifts by one limb; the window stays below 2^192 + m and
+// ends at most m), the high half h < m is added, and one branch-free
+// subtraction (cmov) brings the sum, below 2m, under m. Constant time.
+LIBVERIFY_INLINE void redc_mulx(uint64_t out[4], const uint64_t t[8], const uint64_t m[5]) {
+    uint64_t w0, w1, w2, w3, lo, hi;
+    __asm__(
+        "movq 0(%[t]), %[w0]\n\t"
+        "movq 8(%[t]), %[w1]\n\t"
+        "movq 16(%[t]), %[w2]\n\t"
+        "movq 24(%[t]), %[w3]\n\t"
+        LIBVERIFY_REDC_ROW("w0", "w1", "w2", "w3")
+        LIBVERIFY_REDC_ROW("w1", "w2", "w3", "w0")
+        LIBVERIFY_REDC_ROW("w2", "w3", "w0", "w1")
+        LIBVERIFY_REDC_ROW("w3", "w0", "w1", "w2")
+        "addq 32(%[t]), %[w0]\n\t"
+        "adcq 40(%[t]), %[w1]\n\t"
+        "adcq 48(%[t]), %[w2]\n\t"
+        "adcq 56(%[t]), %[w3]\n\t"
+        "movq %[w0], %[lo]\n\t"
+        "subq 0(%[m]), %[lo]\n\t"
+        "movq %[w1], %[hi]\n\t"
+        "sbbq 8(%[m]), %[hi]\n\t"
+        "movq %[w2], %%rax\n\t"
+        "sbbq 16(%[m]), %%rax\n\t"
+        "movq %[w3], %%rdx\n\t"
+        "sbbq 24(%[m]), %%rdx\n\t"
+        "cmovncq %[lo], %[w0]\n\t"
+        "cmovncq %[hi], %[w1]\n\t"
+        "cmovncq %%rax, %[w2]\n\t"
+        "cmovncq %%rdx, %[w3]\n\t"
+        : [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3), [lo] "=&r"(lo),
+          [hi] "=&r"(hi)
+        : [t] "r"(t), [m] "r"(m), "m"(*reinterpret_cast<const uint64_t(*)[8]>(t)),
+          "m"(*reinterpret_cast<const uint64_t(*)[5]>(m))
+        : "rax", "rdx", "cc");
+    out[0] = w0;
+    out[1] = w1;
+    out[2] = w2;
+    out[3] = w3;
+}
+#undef LIBVERIFY_REDC_ROW
 #endif
 
 constexpr uint64_t neg_inverse_mod_2_64(uint64_t odd) {
@@ -279,6 +426,51 @@ constexpr Limbs mul_pow2_mod(Limbs x, const Limbs& m, int k) {
 
 // 2^k mod m.
 constexpr Limbs pow2_mod(const Limbs& m, int k) { return mul_pow2_mod(Limbs{1, 0, 0, 0}, m, k); }
+
+// Portable forms of mul_wide_mulx and redc_mulx (same contracts), for CPUs
+// without BMI2/ADX and for unoptimised builds.
+LIBVERIFY_INLINE void mul_wide_portable(uint64_t out[8], const uint64_t a[4],
+                                        const uint64_t b[4]) {
+    uint64_t r[8] = {};
+    for (int i = 0; i < 4; ++i) {
+        uint64_t carry = 0;
+        for (int j = 0; j < 4; ++j) {
+            u128 x = static_cast<u128>(a[j]) * b[i] + r[i + j] + carry;
+            r[i + j] = static_cast<uint64_t>(x);
+            carry = static_cast<uint64_t>(x >> 64);
+        }
+        r[i + 4] = carry;
+    }
+    for (int i = 0; i < 8; ++i) {
+        out[i] = r[i];
+    }
+}
+
+LIBVERIFY_INLINE void redc_portable(uint64_t out[4], const uint64_t t[8], const uint64_t m[5]) {
+    uint64_t w[4] = {t[0], t[1], t[2], t[3]};
+    for (int row = 0; row < 4; ++row) {
+        const uint64_t k = w[0] * m[4];
+        u128 x = static_cast<u128>(k) * m[0] + w[0];
+        for (int j = 1; j < 4; ++j) {
+            x = static_cast<u128>(k) * m[j] + w[j] + static_cast<uint64_t>(x >> 64);
+            w[j - 1] = static_cast<uint64_t>(x);
+        }
+        w[3] = static_cast<uint64_t>(x >> 64);
+    }
+    uint64_t carry = 0;
+    for (int i = 0; i < 4; ++i) {
+        w[i] = add_carry(w[i], t[4 + i], carry);
+    }
+    uint64_t borrow = 0;
+    uint64_t d[4];
+    for (int i = 0; i < 4; ++i) {
+        d[i] = sub_borrow(w[i], m[i], borrow);
+    }
+    const uint64_t keep = launder(0 - borrow);
+    for (int i = 0; i < 4; ++i) {
+        out[i] = (w[i] & keep) | (d[i] & ~keep);
+    }
+}
 
 }  // namespace detail
 
@@ -618,6 +810,116 @@ private:
     Limbs mont_;
 };
 
+// A double-width residue modulo N = m * 2^256, kept in [0, N): a product of
+// two Montgomery forms not yet reduced, or a sum or difference of such.
+// Extension-field code adds and subtracts these and reduces once per output
+// coefficient (lazy reduction). reduce() maps t to t / 2^256 mod m; N is a
+// multiple of m, so arithmetic mod N commutes with it, and the product of
+// the Montgomery forms aR and bR reduces to abR, the form of ab. Every
+// operation is constant time.
+template <class Params>
+class FieldWide {
+public:
+    using Base = Field<Params>;
+    using WideLimbs = std::array<uint64_t, 8>;
+
+    constexpr FieldWide() : t_{} {}
+
+    // The plain product; operands may be unreduced sums below 2m, since then
+    // the product is below 4m^2 < N (4m < 2^256).
+    LIBVERIFY_INLINE static FieldWide mul(const Base& a, const Base& b) {
+        FieldWide r;
+#ifdef LIBVERIFY_HAVE_MULX_ASM
+        if (detail::kCpuHasMulxAdx) {
+            detail::mul_wide_mulx(r.t_.data(), a.mont_limbs().data(), b.mont_limbs().data());
+            return r;
+        }
+#endif
+        detail::mul_wide_portable(r.t_.data(), a.mont_limbs().data(), b.mont_limbs().data());
+        return r;
+    }
+
+    // Sum mod N: below 2N < 2^511, so it fits, and N has zero low limbs, so
+    // the correction touches only the high half.
+    LIBVERIFY_INLINE FieldWide operator+(const FieldWide& o) const {
+        FieldWide r = add_no_wrap(o);
+        uint64_t borrow = 0;
+        uint64_t d[4];
+        for (int i = 0; i < 4; ++i) {
+            d[i] = detail::sub_borrow(r.t_[4 + i], Base::kModulus[i], borrow);
+        }
+        const uint64_t keep = detail::launder(0 - borrow);
+        for (int i = 0; i < 4; ++i) {
+            r.t_[4 + i] = (r.t_[4 + i] & keep) | (d[i] & ~keep);
+        }
+        return r;
+    }
+
+    // Difference mod N.
+    LIBVERIFY_INLINE FieldWide operator-(const FieldWide& o) const {
+        FieldWide r;
+        const uint64_t mask = detail::launder(0 - r.set_difference(*this, o));
+        uint64_t carry = 0;
+        for (int i = 0; i < 4; ++i) {
+            r.t_[4 + i] = detail::add_carry(r.t_[4 + i], Base::kModulus[i] & mask, carry);
+        }
+        return r;
+    }
+
+    LIBVERIFY_INLINE FieldWide dbl() const { return *this + *this; }
+
+    // The plain integer difference, for callers that know it is not negative
+    // (the cross term of Karatsuba, (a + b)(c + d) - ac - bd = ad + bc).
+    LIBVERIFY_INLINE FieldWide sub_no_wrap(const FieldWide& o) const {
+        FieldWide r;
+        r.set_difference(*this, o);
+        return r;
+    }
+
+    // The plain integer sum, for callers that know it stays below N.
+    LIBVERIFY_INLINE FieldWide add_no_wrap(const FieldWide& o) const {
+        FieldWide r;
+        uint64_t carry = 0;
+        for (int i = 0; i < 8; ++i) {
+            r.t_[i] = detail::add_carry(t_[i], o.t_[i], carry);
+        }
+        return r;
+    }
+
+    // t / 2^256 mod m, fully reduced.
+    LIBVERIFY_INLINE Base reduce() const {
+        Limbs out;
+#ifdef LIBVERIFY_HAVE_MULX_ASM
+        if (detail::kCpuHasMulxAdx) {
+            detail::redc_mulx(out.data(), t_.data(), Base::kModulusAndInv);
+            return Base::from_mont_limbs(out);
+        }
+#endif
+        detail::redc_portable(out.data(), t_.data(), Base::kModulusAndInv);
+        return Base::from_mont_limbs(out);
+    }
+
+    const WideLimbs& limbs() const { return t_; }
+    // For tests: any t below N.
+    static FieldWide from_limbs(const WideLimbs& t) {
+        FieldWide r;
+        r.t_ = t;
+        return r;
+    }
+
+private:
+    // *this = a - b mod 2^512; returns the borrow (1 when a < b).
+    LIBVERIFY_INLINE uint64_t set_difference(const FieldWide& a, const FieldWide& b) {
+        uint64_t borrow = 0;
+        for (int i = 0; i < 8; ++i) {
+            t_[i] = detail::sub_borrow(a.t_[i], b.t_[i], borrow);
+        }
+        return borrow;
+    }
+
+    WideLimbs t_;
+};
+
 // BN254 (alt_bn128, the circom/Ethereum "bn128" curve): base field modulus p.
 struct Bn254FqParams {
     static constexpr Limbs modulus = {0x3c208c16d87cfd47ULL, 0x97816a916871ca8dULL,
@@ -632,5 +934,6 @@ struct Bn254FrParams {
 
 using Fq = Field<Bn254FqParams>;
 using Fr = Field<Bn254FrParams>;
+using FqWide = FieldWide<Bn254FqParams>;
 
 }  // namespace libverify
