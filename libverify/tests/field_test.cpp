@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 #include <utility>
+#include <vector>
 #include <string>
 
 #include "libverify/field.hpp"
@@ -57,9 +58,16 @@ TYPED_TEST(FieldOracle, ArithmeticMatchesGmp) {
     for (int iter = 0; iter < 2000; ++iter) {
         Limbs xa = this->random_below_modulus();
         Limbs xb = this->random_below_modulus();
-        if (iter == 0) {
-            xa = F::modulus_minus(1);
-            xb = F::modulus_minus(1);
+        // Edges for the carry and borrow chains: p - 1 with itself, 0 and 1.
+        const Limbs edges[][2] = {{F::modulus_minus(1), F::modulus_minus(1)},
+                                  {Limbs{}, F::modulus_minus(1)},
+                                  {F::modulus_minus(1), Limbs{}},
+                                  {Limbs{1, 0, 0, 0}, F::modulus_minus(1)},
+                                  {F::modulus_minus(1), Limbs{1, 0, 0, 0}},
+                                  {Limbs{}, Limbs{}}};
+        if (iter < 6) {
+            xa = edges[iter][0];
+            xb = edges[iter][1];
         }
         F fa = F::from_canonical_unchecked(xa);
         F fb = F::from_canonical_unchecked(xb);
@@ -83,6 +91,32 @@ TYPED_TEST(FieldOracle, ArithmeticMatchesGmp) {
             EXPECT_EQ(fa.inverse().to_canonical(), from_mpz<F>(this->c_));
             EXPECT_EQ(fa.inverse_vartime().to_canonical(), from_mpz<F>(this->c_));
             EXPECT_EQ(fa * fa.inverse(), F::one());
+        }
+    }
+}
+
+// Addition and subtraction act on the Montgomery limbs as on integers mod m,
+// so the limb edges (0, 1, m - 2, m - 1, limbs of all ones below m) can be
+// checked directly against GMP.
+TYPED_TEST(FieldOracle, AddSubOnLimbEdgesMatchGmp) {
+    using F = TypeParam;
+    std::vector<Limbs> values = {Limbs{}, Limbs{1, 0, 0, 0}, F::modulus_minus(2),
+                                 F::modulus_minus(1),
+                                 Limbs{~0ULL, ~0ULL, ~0ULL, F::kModulus[3] - 1}};
+    for (int i = 0; i < 20; ++i) {
+        values.push_back(this->random_below_modulus());
+    }
+    for (const Limbs& x : values) {
+        for (const Limbs& y : values) {
+            F a = F::from_mont_limbs(x), b = F::from_mont_limbs(y);
+            to_mpz<F>(this->a_, x);
+            to_mpz<F>(this->b_, y);
+            mpz_add(this->c_, this->a_, this->b_);
+            mpz_mod(this->c_, this->c_, this->p_);
+            EXPECT_EQ((a + b).mont_limbs(), from_mpz<F>(this->c_));
+            mpz_sub(this->c_, this->a_, this->b_);
+            mpz_mod(this->c_, this->c_, this->p_);
+            EXPECT_EQ((a - b).mont_limbs(), from_mpz<F>(this->c_));
         }
     }
 }
