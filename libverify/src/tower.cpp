@@ -97,7 +97,9 @@ Fq6 Fq6::square() const {
 Fq6 Fq6::mul_by_01(const Fq2& d0, const Fq2& d1) const {
     Fq2Wide a0 = c0.mul_wide(d0);
     Fq2Wide a1 = c1.mul_wide(d1);
-    Fq2Wide r0 = c2.mul_wide(d1).mul_by_xi() + a0;
+    // xi (c2 d1) as c2 (xi d1): xi on the reduced d1 is cheaper than on the
+    // double-width product.
+    Fq2Wide r0 = c2.mul_wide(d1.mul_by_xi()) + a0;
     Fq2Wide r1 = (c0 + c1).mul_wide(d0 + d1) - a0 - a1;
     Fq2Wide r2 = c2.mul_wide(d0) + a1;
     return Fq6{r0.reduce(), r1.reduce(), r2.reduce()};
