@@ -51,16 +51,27 @@ std::vector<int8_t> wnaf_digits(const Limbs& k, int w) {
     return digits;
 }
 
-G1MsmTable::G1MsmTable(const std::vector<G1Affine>& bases, int window)
-    : n_bases_(bases.size()), window_(std::clamp(window, 2, 8)) {
+G1MsmTable::G1MsmTable(const std::vector<G1Affine>& bases, int window, int chunks)
+    : n_bases_(bases.size()),
+      window_(std::clamp(window, 2, 8)),
+      chunks_(chunks == 2 || chunks == 4 ? chunks : 1) {
     const size_t row = size_t{1} << (window_ - 2);
-    std::vector<G1> jacobian(n_bases_ * row);
+    const int chunk_bits = 256 / chunks_;
+    std::vector<G1> jacobian(n_bases_ * static_cast<size_t>(chunks_) * row);
     for (size_t b = 0; b < n_bases_; ++b) {
         G1 p = G1::from_affine(bases[b]);
-        G1 twice = p.dbl();
-        jacobian[b * row] = p;
-        for (size_t i = 1; i < row; ++i) {
-            jacobian[b * row + i] = jacobian[b * row + i - 1].add_vartime(twice);
+        for (int j = 0; j < chunks_; ++j) {
+            if (j > 0) {
+                for (int i = 0; i < chunk_bits; ++i) {
+                    p = p.dbl();
+                }
+            }
+            G1* out = &jacobian[(b * static_cast<size_t>(chunks_) + static_cast<size_t>(j)) * row];
+            const G1 twice = p.dbl();
+            out[0] = p;
+            for (size_t i = 1; i < row; ++i) {
+                out[i] = out[i - 1].add_vartime(twice);
+            }
         }
     }
     odd_multiples_.resize(jacobian.size());
@@ -69,22 +80,30 @@ G1MsmTable::G1MsmTable(const std::vector<G1Affine>& bases, int window)
 
 G1 G1MsmTable::msm_vartime(const Limbs* scalars, size_t n) const {
     const size_t row = size_t{1} << (window_ - 2);
-    size_t count = std::min(n, n_bases_);
+    const size_t chunks = static_cast<size_t>(chunks_);
+    const size_t limbs_per_chunk = 4 / chunks;
+    const size_t count = std::min(n, n_bases_) * chunks;  // one digit string per row
     std::vector<std::vector<int8_t>> digits(count);
     size_t longest = 0;
-    for (size_t i = 0; i < count; ++i) {
-        digits[i] = wnaf_digits(scalars[i], window_);
-        longest = std::max(longest, digits[i].size());
+    for (size_t v = 0; v < count; ++v) {
+        const Limbs& k = scalars[v / chunks];
+        const size_t first = (v % chunks) * limbs_per_chunk;
+        Limbs piece{};
+        for (size_t l = 0; l < limbs_per_chunk; ++l) {
+            piece[l] = k[first + l];
+        }
+        digits[v] = wnaf_digits(piece, window_);
+        longest = std::max(longest, digits[v].size());
     }
     G1 acc = G1::identity();
     for (size_t bit = longest; bit-- > 0;) {
         acc = acc.dbl();
-        for (size_t i = 0; i < count; ++i) {
-            if (bit >= digits[i].size() || digits[i][bit] == 0) {
+        for (size_t v = 0; v < count; ++v) {
+            if (bit >= digits[v].size() || digits[v][bit] == 0) {
                 continue;
             }
-            int d = digits[i][bit];
-            const G1Affine& entry = odd_multiples_[i * row + static_cast<size_t>(std::abs(d) / 2)];
+            int d = digits[v][bit];
+            const G1Affine& entry = odd_multiples_[v * row + static_cast<size_t>(std::abs(d) / 2)];
             acc = acc.add_mixed_vartime(d > 0 ? entry : entry.neg());
         }
     }

@@ -69,32 +69,40 @@ const Fq2 kGamma3[6] = {
 
 }  // namespace tower_constants
 
+// Each output coefficient is a sum of double-width products reduced once: 18
+// base products and 6 reductions where reducing every product took 18.
 Fq6 Fq6::operator*(const Fq6& o) const {
-    Fq2 v0 = c0 * o.c0;
-    Fq2 v1 = c1 * o.c1;
-    Fq2 v2 = c2 * o.c2;
-    Fq2 r0 = ((c1 + c2) * (o.c1 + o.c2) - v1 - v2).mul_by_xi() + v0;
-    Fq2 r1 = (c0 + c1) * (o.c0 + o.c1) - v0 - v1 + v2.mul_by_xi();
-    Fq2 r2 = (c0 + c2) * (o.c0 + o.c2) - v0 - v2 + v1;
-    return Fq6{r0, r1, r2};
+    Fq2Wide v0 = c0.mul_wide(o.c0);
+    Fq2Wide v1 = c1.mul_wide(o.c1);
+    Fq2Wide v2 = c2.mul_wide(o.c2);
+    Fq2Wide cross12 = (c1 + c2).mul_wide(o.c1 + o.c2) - v1 - v2;
+    Fq2Wide cross01 = (c0 + c1).mul_wide(o.c0 + o.c1) - v0 - v1;
+    Fq2Wide cross02 = (c0 + c2).mul_wide(o.c0 + o.c2) - v0 - v2;
+    return Fq6{(cross12.mul_by_xi() + v0).reduce(), (cross01 + v2.mul_by_xi()).reduce(),
+               (cross02 + v1).reduce()};
 }
 
 Fq6 Fq6::square() const {
-    Fq2 s0 = c0.square();
-    Fq2 s1 = (c0 * c1).dbl();
-    Fq2 s2 = (c0 - c1 + c2).square();
-    Fq2 s3 = (c1 * c2).dbl();
-    Fq2 s4 = c2.square();
-    return Fq6{s0 + s3.mul_by_xi(), s1 + s4.mul_by_xi(), s1 + s2 + s3 - s0 - s4};
+    Fq2Wide s0 = c0.square_wide();
+    Fq2Wide s1 = c0.mul_wide(c1);
+    s1 = s1 + s1;
+    Fq2Wide s2 = (c0 - c1 + c2).square_wide();
+    Fq2Wide s3 = c1.mul_wide(c2);
+    s3 = s3 + s3;
+    Fq2Wide s4 = c2.square_wide();
+    return Fq6{(s0 + s3.mul_by_xi()).reduce(), (s1 + s4.mul_by_xi()).reduce(),
+               (s1 + s2 + s3 - s0 - s4).reduce()};
 }
 
 Fq6 Fq6::mul_by_01(const Fq2& d0, const Fq2& d1) const {
-    Fq2 a0 = c0 * d0;
-    Fq2 a1 = c1 * d1;
-    Fq2 r0 = (c2 * d1).mul_by_xi() + a0;
-    Fq2 r1 = (c0 + c1) * (d0 + d1) - a0 - a1;
-    Fq2 r2 = c2 * d0 + a1;
-    return Fq6{r0, r1, r2};
+    Fq2Wide a0 = c0.mul_wide(d0);
+    Fq2Wide a1 = c1.mul_wide(d1);
+    // xi (c2 d1) as c2 (xi d1): xi on the reduced d1 is cheaper than on the
+    // double-width product.
+    Fq2Wide r0 = c2.mul_wide(d1.mul_by_xi()) + a0;
+    Fq2Wide r1 = (c0 + c1).mul_wide(d0 + d1) - a0 - a1;
+    Fq2Wide r2 = c2.mul_wide(d0) + a1;
+    return Fq6{r0.reduce(), r1.reduce(), r2.reduce()};
 }
 
 namespace {

@@ -120,8 +120,29 @@ TEST(G1, MultiScalarMultiplication) {
         }
         EXPECT_EQ(g1_msm_vartime(bases.data(), scalars.data(), n), expected);
         for (int w = 2; w <= 8; ++w) {
-            G1MsmTable table(bases, w);
-            EXPECT_EQ(table.msm_vartime(scalars.data(), n), expected) << w;
+            for (int chunks : {1, 2, 4}) {
+                G1MsmTable table(bases, w, chunks);
+                EXPECT_EQ(table.msm_vartime(scalars.data(), n), expected) << w << " " << chunks;
+            }
+        }
+    }
+    // Split tables on scalars whose pieces are zero, all ones or r - 1 (the
+    // largest canonical scalar), where the wNAF of a piece carries out of it.
+    {
+        std::vector<G1Affine> bases = {rng.g1(), rng.g1(), rng.g1()};
+        const Limbs r_minus_1 = Fr::modulus_minus(1);
+        std::vector<Limbs> scalars = {r_minus_1, Limbs{~0ULL, ~0ULL, 0, 0x3fffffffffffffffULL},
+                                      Limbs{0, 0, ~0ULL, 1}};
+        G1 expected = G1::identity();
+        for (size_t i = 0; i < bases.size(); ++i) {
+            expected = expected.add_vartime(G1::from_affine(bases[i]).mul_vartime(scalars[i]));
+        }
+        for (int chunks : {2, 4}) {
+            for (int w : {2, 5, 8}) {
+                G1MsmTable table(bases, w, chunks);
+                EXPECT_EQ(table.msm_vartime(scalars.data(), scalars.size()), expected)
+                    << w << " " << chunks;
+            }
         }
     }
     // Identity bases and repeated bases.

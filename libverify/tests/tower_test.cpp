@@ -71,6 +71,84 @@ TEST(Fq12, FieldAxioms) {
     }
 }
 
+// Schoolbook references built from reduced Fq arithmetic only, for the
+// lazily reduced (double-width) tower code.
+Fq2 reference_fq2_mul(const Fq2& a, const Fq2& b) {
+    return Fq2{a.c0 * b.c0 - a.c1 * b.c1, a.c0 * b.c1 + a.c1 * b.c0};
+}
+
+Fq2 reference_mul_by_xi(const Fq2& a) { return reference_fq2_mul(a, Fq2{Fq::from_u64(9), Fq::one()}); }
+
+// sum a_i b_j v^(i + j) with v^3 = xi.
+Fq6 reference_fq6_mul(const Fq6& a, const Fq6& b) {
+    const Fq2 x[3] = {a.c0, a.c1, a.c2};
+    const Fq2 y[3] = {b.c0, b.c1, b.c2};
+    Fq2 r[3] = {Fq2::zero(), Fq2::zero(), Fq2::zero()};
+    for (int i = 0; i < 3; ++i) {
+        for (int j = 0; j < 3; ++j) {
+            Fq2 term = reference_fq2_mul(x[i], y[j]);
+            r[(i + j) % 3] += i + j >= 3 ? reference_mul_by_xi(term) : term;
+        }
+    }
+    return Fq6{r[0], r[1], r[2]};
+}
+
+// Random coefficients mixed with the edges 0, 1 and p - 1.
+class EdgeRng {
+public:
+    explicit EdgeRng(uint64_t seed) : rng_(seed) {}
+    Fq fq() {
+        switch (rng_.u64() % 4) {
+            case 0:
+                return Fq::zero();
+            case 1:
+                return Fq::one();
+            case 2:
+                return -Fq::one();
+            default:
+                return rng_.fq();
+        }
+    }
+    Fq2 fq2() { return Fq2{fq(), fq()}; }
+    Fq6 fq6() { return Fq6{fq2(), fq2(), fq2()}; }
+
+private:
+    Rng rng_;
+};
+
+TEST(LazyReduction, Fq2MatchesSchoolbook) {
+    EdgeRng rng(11);
+    const Fq2 p_minus_1{-Fq::one(), -Fq::one()};
+    EXPECT_EQ(p_minus_1 * p_minus_1, reference_fq2_mul(p_minus_1, p_minus_1));
+    EXPECT_EQ(p_minus_1.square(), reference_fq2_mul(p_minus_1, p_minus_1));
+    for (int i = 0; i < 2000; ++i) {
+        Fq2 a = rng.fq2(), b = rng.fq2();
+        EXPECT_EQ(a * b, reference_fq2_mul(a, b));
+        EXPECT_EQ(a.square(), reference_fq2_mul(a, a));
+        EXPECT_EQ(a.mul_wide(b).mul_by_xi().reduce(), reference_mul_by_xi(reference_fq2_mul(a, b)));
+        Fq2 c = rng.fq2(), d = rng.fq2();
+        EXPECT_EQ((a.mul_wide(b) - c.mul_wide(d)).reduce(),
+                  reference_fq2_mul(a, b) - reference_fq2_mul(c, d));
+        EXPECT_EQ((a.mul_wide(b) + c.square_wide()).reduce(),
+                  reference_fq2_mul(a, b) + reference_fq2_mul(c, c));
+    }
+}
+
+TEST(LazyReduction, Fq6MatchesSchoolbook) {
+    EdgeRng rng(12);
+    const Fq2 m1{-Fq::one(), -Fq::one()};
+    const Fq6 all_p_minus_1{m1, m1, m1};
+    EXPECT_EQ(all_p_minus_1 * all_p_minus_1, reference_fq6_mul(all_p_minus_1, all_p_minus_1));
+    EXPECT_EQ(all_p_minus_1.square(), reference_fq6_mul(all_p_minus_1, all_p_minus_1));
+    for (int i = 0; i < 500; ++i) {
+        Fq6 a = rng.fq6(), b = rng.fq6();
+        EXPECT_EQ(a * b, reference_fq6_mul(a, b));
+        EXPECT_EQ(a.square(), reference_fq6_mul(a, a));
+        Fq2 d0 = rng.fq2(), d1 = rng.fq2();
+        EXPECT_EQ(a.mul_by_01(d0, d1), reference_fq6_mul(a, Fq6{d0, d1, Fq2::zero()}));
+    }
+}
+
 TEST(Fq12, FrobeniusIsPowerOfP) {
     Rng rng(4);
     const Limbs p = Fq::kModulus;

@@ -91,40 +91,25 @@ inline const bool kCpuHasMulxAdx = [] {
     return (ebx & (1u << 8)) != 0 && (ebx & (1u << 19)) != 0;  // BMI2, ADX
 }();
 
-// 4-limb Montgomery product (no-carry CIOS) with two carry chains; m points
-// at the modulus limbs followed by -m^-1 mod 2^64. The result may equal or
-// exceed m once (callers reduce once). Constant time: no branches, no
-// data-dependent addressing.
-LIBVERIFY_INLINE void mont_mul_mulx(uint64_t out[4], const uint64_t a[4], const uint64_t b[4],
-                          const uint64_t m[5]) {
+// The full 512-bit product a * b (4 x 4 limbs), row by row: each row adds
+// b[i] * a into a five-limb window with two carry chains (adox for the low
+// halves of the limb products, adcx for the high halves). The top limb of a
+// row cannot overflow: after row i the sum is below 2^(64 (i + 5)).
+// Constant time.
+LIBVERIFY_INLINE void mul_wide_mulx(uint64_t out[8], const uint64_t a[4], const uint64_t b[4]) {
     uint64_t r0, r1, r2, r3, r4, lo, hi;
     __asm__(
-        "xorl %%eax, %%eax\n\t"
         "movq 0(%[b]), %%rdx\n\t"
         "mulxq 0(%[a]), %[r0], %[r1]\n\t"
+        "movq %[r0], 0(%[out])\n\t"
         "mulxq 8(%[a]), %[lo], %[r2]\n\t"
-        "adcxq %[lo], %[r1]\n\t"
+        "addq %[lo], %[r1]\n\t"
         "mulxq 16(%[a]), %[lo], %[r3]\n\t"
-        "adcxq %[lo], %[r2]\n\t"
+        "adcq %[lo], %[r2]\n\t"
         "mulxq 24(%[a]), %[lo], %[r4]\n\t"
-        "adcxq %[lo], %[r3]\n\t"
-        "adcxq %%rax, %[r4]\n\t"
-        "movq %[r0], %%rdx\n\t"
-        "imulq 32(%[m]), %%rdx\n\t"
-        "xorl %%eax, %%eax\n\t"
-        "mulxq 0(%[m]), %[lo], %[hi]\n\t"
-        "adcxq %[r0], %[lo]\n\t"
-        "mulxq 8(%[m]), %[lo], %[r0]\n\t"
-        "adcxq %[lo], %[r1]\n\t"
-        "adoxq %[hi], %[r1]\n\t"
-        "mulxq 16(%[m]), %[lo], %[hi]\n\t"
-        "adcxq %[lo], %[r2]\n\t"
-        "adoxq %[r0], %[r2]\n\t"
-        "mulxq 24(%[m]), %[lo], %[r0]\n\t"
-        "adcxq %[lo], %[r3]\n\t"
-        "adoxq %[hi], %[r3]\n\t"
-        "adcxq %%rax, %[r0]\n\t"
-        "adoxq %[r0], %[r4]\n\t"
+        "adcq %[lo], %[r3]\n\t"
+        "adcq $0, %[r4]\n\t"
+
         "xorl %%eax, %%eax\n\t"
         "movq 8(%[b]), %%rdx\n\t"
         "mulxq 0(%[a]), %[lo], %[hi]\n\t"
@@ -140,22 +125,8 @@ LIBVERIFY_INLINE void mont_mul_mulx(uint64_t out[4], const uint64_t a[4], const 
         "adoxq %[lo], %[r4]\n\t"
         "adcxq %%rax, %[r0]\n\t"
         "adoxq %%rax, %[r0]\n\t"
-        "movq %[r1], %%rdx\n\t"
-        "imulq 32(%[m]), %%rdx\n\t"
-        "xorl %%eax, %%eax\n\t"
-        "mulxq 0(%[m]), %[lo], %[hi]\n\t"
-        "adcxq %[r1], %[lo]\n\t"
-        "mulxq 8(%[m]), %[lo], %[r1]\n\t"
-        "adcxq %[lo], %[r2]\n\t"
-        "adoxq %[hi], %[r2]\n\t"
-        "mulxq 16(%[m]), %[lo], %[hi]\n\t"
-        "adcxq %[lo], %[r3]\n\t"
-        "adoxq %[r1], %[r3]\n\t"
-        "mulxq 24(%[m]), %[lo], %[r1]\n\t"
-        "adcxq %[lo], %[r4]\n\t"
-        "adoxq %[hi], %[r4]\n\t"
-        "adcxq %%rax, %[r1]\n\t"
-        "adoxq %[r1], %[r0]\n\t"
+        "movq %[r1], 8(%[out])\n\t"
+
         "xorl %%eax, %%eax\n\t"
         "movq 16(%[b]), %%rdx\n\t"
         "mulxq 0(%[a]), %[lo], %[hi]\n\t"
@@ -171,22 +142,8 @@ LIBVERIFY_INLINE void mont_mul_mulx(uint64_t out[4], const uint64_t a[4], const 
         "adoxq %[lo], %[r0]\n\t"
         "adcxq %%rax, %[r1]\n\t"
         "adoxq %%rax, %[r1]\n\t"
-        "movq %[r2], %%rdx\n\t"
-        "imulq 32(%[m]), %%rdx\n\t"
-        "xorl %%eax, %%eax\n\t"
-        "mulxq 0(%[m]), %[lo], %[hi]\n\t"
-        "adcxq %[r2], %[lo]\n\t"
-        "mulxq 8(%[m]), %[lo], %[r2]\n\t"
-        "adcxq %[lo], %[r3]\n\t"
-        "adoxq %[hi], %[r3]\n\t"
-        "mulxq 16(%[m]), %[lo], %[hi]\n\t"
-        "adcxq %[lo], %[r4]\n\t"
-        "adoxq %[r2], %[r4]\n\t"
-        "mulxq 24(%[m]), %[lo], %[r2]\n\t"
-        "adcxq %[lo], %[r0]\n\t"
-        "adoxq %[hi], %[r0]\n\t"
-        "adcxq %%rax, %[r2]\n\t"
-        "adoxq %[r2], %[r1]\n\t"
+        "movq %[r2], 16(%[out])\n\t"
+
         "xorl %%eax, %%eax\n\t"
         "movq 24(%[b]), %%rdx\n\t"
         "mulxq 0(%[a]), %[lo], %[hi]\n\t"
@@ -202,32 +159,265 @@ LIBVERIFY_INLINE void mont_mul_mulx(uint64_t out[4], const uint64_t a[4], const 
         "adoxq %[lo], %[r1]\n\t"
         "adcxq %%rax, %[r2]\n\t"
         "adoxq %%rax, %[r2]\n\t"
-        "movq %[r3], %%rdx\n\t"
-        "imulq 32(%[m]), %%rdx\n\t"
-        "xorl %%eax, %%eax\n\t"
-        "mulxq 0(%[m]), %[lo], %[hi]\n\t"
-        "adcxq %[r3], %[lo]\n\t"
-        "mulxq 8(%[m]), %[lo], %[r3]\n\t"
-        "adcxq %[lo], %[r4]\n\t"
-        "adoxq %[hi], %[r4]\n\t"
-        "mulxq 16(%[m]), %[lo], %[hi]\n\t"
-        "adcxq %[lo], %[r0]\n\t"
-        "adoxq %[r3], %[r0]\n\t"
-        "mulxq 24(%[m]), %[lo], %[r3]\n\t"
-        "adcxq %[lo], %[r1]\n\t"
-        "adoxq %[hi], %[r1]\n\t"
-        "adcxq %%rax, %[r3]\n\t"
-        "adoxq %[r3], %[r2]\n\t"
+        "movq %[r3], 24(%[out])\n\t"
+        "movq %[r4], 32(%[out])\n\t"
+        "movq %[r0], 40(%[out])\n\t"
+        "movq %[r1], 48(%[out])\n\t"
+        "movq %[r2], 56(%[out])\n\t"
         : [r0] "=&r"(r0), [r1] "=&r"(r1), [r2] "=&r"(r2), [r3] "=&r"(r3), [r4] "=&r"(r4),
-          [lo] "=&r"(lo), [hi] "=&r"(hi)
-        : [a] "r"(a), [b] "r"(b), [m] "r"(m), "m"(*reinterpret_cast<const uint64_t(*)[4]>(a)),
-          "m"(*reinterpret_cast<const uint64_t(*)[4]>(b)),
+          [lo] "=&r"(lo), [hi] "=&r"(hi), "=m"(*reinterpret_cast<uint64_t(*)[8]>(out))
+        : [a] "r"(a), [b] "r"(b), [out] "r"(out),
+          "m"(*reinterpret_cast<const uint64_t(*)[4]>(a)),
+          "m"(*reinterpret_cast<const uint64_t(*)[4]>(b))
+        : "rax", "rdx", "cc");
+}
+
+// One row of redc_mulx: clears limb W0 of the window W0..W3 and leaves the
+// window shifted down one limb in W1, W2, W3, W0.
+#define LIBVERIFY_REDC_ROW(W0, W1, W2, W3)          \
+    "movq %[" W0 "], %%rdx\n\t"                 \
+    "imulq 32(%[m]), %%rdx\n\t"                 \
+    "xorl %%eax, %%eax\n\t"                     \
+    "mulxq 0(%[m]), %[lo], %[hi]\n\t"           \
+    "adcxq %[" W0 "], %[lo]\n\t"                \
+    "adoxq %[hi], %[" W1 "]\n\t"                \
+    "mulxq 8(%[m]), %[lo], %[hi]\n\t"           \
+    "adcxq %[lo], %[" W1 "]\n\t"                \
+    "adoxq %[hi], %[" W2 "]\n\t"                \
+    "mulxq 16(%[m]), %[lo], %[hi]\n\t"          \
+    "adcxq %[lo], %[" W2 "]\n\t"                \
+    "adoxq %[hi], %[" W3 "]\n\t"                \
+    "mulxq 24(%[m]), %[lo], %[" W0 "]\n\t"      \
+    "adcxq %[lo], %[" W3 "]\n\t"                \
+    "adoxq %%rax, %[" W0 "]\n\t"                \
+    "adcxq %%rax, %[" W0 "]\n\t"
+
+// Montgomery reduction of a 512-bit t below m * 2^256 to t / 2^256 mod m,
+// fully reduced (below m); m points at the modulus limbs followed by
+// -m^-1 mod 2^64. Writing t = h 2^256 + l, the result is h + REDC(l): four
+// rows clear the low half l (each row adds k * m for the k that zeroes the
+// lowest limb and shifts by one limb; the window stays below 2^192 + m and
+// ends at most m), the high half h < m is added, and one branch-free
+// subtraction (cmov) brings the sum, below 2m, under m. Constant time.
+LIBVERIFY_INLINE void redc_mulx(uint64_t out[4], const uint64_t t[8], const uint64_t m[5]) {
+    uint64_t w0, w1, w2, w3, lo, hi;
+    __asm__(
+        "movq 0(%[t]), %[w0]\n\t"
+        "movq 8(%[t]), %[w1]\n\t"
+        "movq 16(%[t]), %[w2]\n\t"
+        "movq 24(%[t]), %[w3]\n\t"
+        LIBVERIFY_REDC_ROW("w0", "w1", "w2", "w3")
+        LIBVERIFY_REDC_ROW("w1", "w2", "w3", "w0")
+        LIBVERIFY_REDC_ROW("w2", "w3", "w0", "w1")
+        LIBVERIFY_REDC_ROW("w3", "w0", "w1", "w2")
+        "addq 32(%[t]), %[w0]\n\t"
+        "adcq 40(%[t]), %[w1]\n\t"
+        "adcq 48(%[t]), %[w2]\n\t"
+        "adcq 56(%[t]), %[w3]\n\t"
+        "movq %[w0], %[lo]\n\t"
+        "subq 0(%[m]), %[lo]\n\t"
+        "movq %[w1], %[hi]\n\t"
+        "sbbq 8(%[m]), %[hi]\n\t"
+        "movq %[w2], %%rax\n\t"
+        "sbbq 16(%[m]), %%rax\n\t"
+        "movq %[w3], %%rdx\n\t"
+        "sbbq 24(%[m]), %%rdx\n\t"
+        "cmovncq %[lo], %[w0]\n\t"
+        "cmovncq %[hi], %[w1]\n\t"
+        "cmovncq %%rax, %[w2]\n\t"
+        "cmovncq %%rdx, %[w3]\n\t"
+        : [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3), [lo] "=&r"(lo),
+          [hi] "=&r"(hi)
+        : [t] "r"(t), [m] "r"(m), "m"(*reinterpret_cast<const uint64_t(*)[8]>(t)),
           "m"(*reinterpret_cast<const uint64_t(*)[5]>(m))
         : "rax", "rdx", "cc");
-    out[0] = r4;
-    out[1] = r0;
-    out[2] = r1;
-    out[3] = r2;
+    out[0] = w0;
+    out[1] = w1;
+    out[2] = w2;
+    out[3] = w3;
+}
+#undef LIBVERIFY_REDC_ROW
+#endif
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && defined(__OPTIMIZE__)
+// Modular addition and subtraction as single adc/sbb chains with a cmov
+// select: GCC compiles the _addcarry_u64 forms above into a store and reload
+// of every limb, which made an addition cost a sixth of a multiplication.
+// Only baseline x86-64 instructions, so no CPU check. Constant time.
+#define LIBVERIFY_HAVE_ADD_ASM 1
+
+// a + b mod m for a, b < m < 2^255: the sum has no carry out; m is
+// subtracted when that does not borrow.
+LIBVERIFY_INLINE void add_mod_asm(uint64_t out[4], const uint64_t a[4], const uint64_t b[4],
+                                  const uint64_t m[4]) {
+    uint64_t r0 = a[0], r1 = a[1], r2 = a[2], r3 = a[3], t0, t1, t2, t3;
+    __asm__(
+        "addq %[b0], %[r0]\n\t"
+        "adcq %[b1], %[r1]\n\t"
+        "adcq %[b2], %[r2]\n\t"
+        "adcq %[b3], %[r3]\n\t"
+        "movq %[r0], %[t0]\n\t"
+        "subq 0(%[m]), %[t0]\n\t"
+        "movq %[r1], %[t1]\n\t"
+        "sbbq 8(%[m]), %[t1]\n\t"
+        "movq %[r2], %[t2]\n\t"
+        "sbbq 16(%[m]), %[t2]\n\t"
+        "movq %[r3], %[t3]\n\t"
+        "sbbq 24(%[m]), %[t3]\n\t"
+        "cmovncq %[t0], %[r0]\n\t"
+        "cmovncq %[t1], %[r1]\n\t"
+        "cmovncq %[t2], %[r2]\n\t"
+        "cmovncq %[t3], %[r3]\n\t"
+        : [r0] "+&r"(r0), [r1] "+&r"(r1), [r2] "+&r"(r2), [r3] "+&r"(r3), [t0] "=&r"(t0),
+          [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)
+        : [b0] "rm"(b[0]), [b1] "rm"(b[1]), [b2] "rm"(b[2]), [b3] "rm"(b[3]), [m] "r"(m),
+          "m"(*reinterpret_cast<const uint64_t(*)[4]>(m))
+        : "cc");
+    out[0] = r0;
+    out[1] = r1;
+    out[2] = r2;
+    out[3] = r3;
+}
+
+// a - b mod m for a, b < m: m is added back (selected by cmov from zero)
+// when the subtraction borrows.
+LIBVERIFY_INLINE void sub_mod_asm(uint64_t out[4], const uint64_t a[4], const uint64_t b[4],
+                                  const uint64_t m[4]) {
+    uint64_t r0 = a[0], r1 = a[1], r2 = a[2], r3 = a[3], t0, t1, t2, t3;
+    __asm__(
+        "xorl %k[t0], %k[t0]\n\t"
+        "xorl %k[t1], %k[t1]\n\t"
+        "xorl %k[t2], %k[t2]\n\t"
+        "xorl %k[t3], %k[t3]\n\t"
+        "subq %[b0], %[r0]\n\t"
+        "sbbq %[b1], %[r1]\n\t"
+        "sbbq %[b2], %[r2]\n\t"
+        "sbbq %[b3], %[r3]\n\t"
+        "cmovcq 0(%[m]), %[t0]\n\t"
+        "cmovcq 8(%[m]), %[t1]\n\t"
+        "cmovcq 16(%[m]), %[t2]\n\t"
+        "cmovcq 24(%[m]), %[t3]\n\t"
+        "addq %[t0], %[r0]\n\t"
+        "adcq %[t1], %[r1]\n\t"
+        "adcq %[t2], %[r2]\n\t"
+        "adcq %[t3], %[r3]\n\t"
+        : [r0] "+&r"(r0), [r1] "+&r"(r1), [r2] "+&r"(r2), [r3] "+&r"(r3), [t0] "=&r"(t0),
+          [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)
+        : [b0] "rm"(b[0]), [b1] "rm"(b[1]), [b2] "rm"(b[2]), [b3] "rm"(b[3]), [m] "r"(m),
+          "m"(*reinterpret_cast<const uint64_t(*)[4]>(m))
+        : "cc");
+    out[0] = r0;
+    out[1] = r1;
+    out[2] = r2;
+    out[3] = r3;
+}
+
+// The double-width forms (see FieldWide): a + b mod N and a - b mod N for
+// a, b < N = m 2^256; the correction by N touches only the high half. The
+// low half streams through one register (mov leaves the carry flag alone);
+// the high half's uncorrected value is parked in out and the corrected one
+// computed in place, the choice made by cmov from memory. Nine registers in
+// all, which sanitizer builds (clang's with libFuzzer included) can spare;
+// in the Fq6 product this measured faster than holding all eight limbs in
+// registers. out must not overlap a or b.
+LIBVERIFY_INLINE void add_mod_wide_asm(uint64_t out[8], const uint64_t a[8],
+                                       const uint64_t b[8], const uint64_t m[4]) {
+    uint64_t r4, r5, r6, r7, t0;
+    __asm__(
+        "movq 0(%[a]), %[t0]\n\t"
+        "addq 0(%[b]), %[t0]\n\t"
+        "movq %[t0], 0(%[out])\n\t"
+        "movq 8(%[a]), %[t0]\n\t"
+        "adcq 8(%[b]), %[t0]\n\t"
+        "movq %[t0], 8(%[out])\n\t"
+        "movq 16(%[a]), %[t0]\n\t"
+        "adcq 16(%[b]), %[t0]\n\t"
+        "movq %[t0], 16(%[out])\n\t"
+        "movq 24(%[a]), %[t0]\n\t"
+        "adcq 24(%[b]), %[t0]\n\t"
+        "movq %[t0], 24(%[out])\n\t"
+        "movq 32(%[a]), %[r4]\n\t"
+        "adcq 32(%[b]), %[r4]\n\t"
+        "movq 40(%[a]), %[r5]\n\t"
+        "adcq 40(%[b]), %[r5]\n\t"
+        "movq 48(%[a]), %[r6]\n\t"
+        "adcq 48(%[b]), %[r6]\n\t"
+        "movq 56(%[a]), %[r7]\n\t"
+        "adcq 56(%[b]), %[r7]\n\t"
+        "movq %[r4], 32(%[out])\n\t"
+        "movq %[r5], 40(%[out])\n\t"
+        "movq %[r6], 48(%[out])\n\t"
+        "movq %[r7], 56(%[out])\n\t"
+        "subq 0(%[m]), %[r4]\n\t"
+        "sbbq 8(%[m]), %[r5]\n\t"
+        "sbbq 16(%[m]), %[r6]\n\t"
+        "sbbq 24(%[m]), %[r7]\n\t"
+        "cmovcq 32(%[out]), %[r4]\n\t"
+        "cmovcq 40(%[out]), %[r5]\n\t"
+        "cmovcq 48(%[out]), %[r6]\n\t"
+        "cmovcq 56(%[out]), %[r7]\n\t"
+        "movq %[r4], 32(%[out])\n\t"
+        "movq %[r5], 40(%[out])\n\t"
+        "movq %[r6], 48(%[out])\n\t"
+        "movq %[r7], 56(%[out])\n\t"
+        : [r4] "=&r"(r4), [r5] "=&r"(r5), [r6] "=&r"(r6), [r7] "=&r"(r7), [t0] "=&r"(t0),
+          "=m"(*reinterpret_cast<uint64_t(*)[8]>(out))
+        : [a] "r"(a), [b] "r"(b), [m] "r"(m), [out] "r"(out),
+          "m"(*reinterpret_cast<const uint64_t(*)[8]>(a)),
+          "m"(*reinterpret_cast<const uint64_t(*)[8]>(b)),
+          "m"(*reinterpret_cast<const uint64_t(*)[4]>(m))
+        : "cc");
+}
+
+LIBVERIFY_INLINE void sub_mod_wide_asm(uint64_t out[8], const uint64_t a[8],
+                                       const uint64_t b[8], const uint64_t m[4]) {
+    uint64_t r4, r5, r6, r7, t0;
+    __asm__(
+        "movq 0(%[a]), %[t0]\n\t"
+        "subq 0(%[b]), %[t0]\n\t"
+        "movq %[t0], 0(%[out])\n\t"
+        "movq 8(%[a]), %[t0]\n\t"
+        "sbbq 8(%[b]), %[t0]\n\t"
+        "movq %[t0], 8(%[out])\n\t"
+        "movq 16(%[a]), %[t0]\n\t"
+        "sbbq 16(%[b]), %[t0]\n\t"
+        "movq %[t0], 16(%[out])\n\t"
+        "movq 24(%[a]), %[t0]\n\t"
+        "sbbq 24(%[b]), %[t0]\n\t"
+        "movq %[t0], 24(%[out])\n\t"
+        "movq 32(%[a]), %[r4]\n\t"
+        "sbbq 32(%[b]), %[r4]\n\t"
+        "movq 40(%[a]), %[r5]\n\t"
+        "sbbq 40(%[b]), %[r5]\n\t"
+        "movq 48(%[a]), %[r6]\n\t"
+        "sbbq 48(%[b]), %[r6]\n\t"
+        "movq 56(%[a]), %[r7]\n\t"
+        "sbbq 56(%[b]), %[r7]\n\t"
+        "sbbq %[t0], %[t0]\n\t"
+        "movq %[r4], 32(%[out])\n\t"
+        "movq %[r5], 40(%[out])\n\t"
+        "movq %[r6], 48(%[out])\n\t"
+        "movq %[r7], 56(%[out])\n\t"
+        "addq 0(%[m]), %[r4]\n\t"
+        "adcq 8(%[m]), %[r5]\n\t"
+        "adcq 16(%[m]), %[r6]\n\t"
+        "adcq 24(%[m]), %[r7]\n\t"
+        "testq %[t0], %[t0]\n\t"
+        "cmovzq 32(%[out]), %[r4]\n\t"
+        "cmovzq 40(%[out]), %[r5]\n\t"
+        "cmovzq 48(%[out]), %[r6]\n\t"
+        "cmovzq 56(%[out]), %[r7]\n\t"
+        "movq %[r4], 32(%[out])\n\t"
+        "movq %[r5], 40(%[out])\n\t"
+        "movq %[r6], 48(%[out])\n\t"
+        "movq %[r7], 56(%[out])\n\t"
+        : [r4] "=&r"(r4), [r5] "=&r"(r5), [r6] "=&r"(r6), [r7] "=&r"(r7), [t0] "=&r"(t0),
+          "=m"(*reinterpret_cast<uint64_t(*)[8]>(out))
+        : [a] "r"(a), [b] "r"(b), [m] "r"(m), [out] "r"(out),
+          "m"(*reinterpret_cast<const uint64_t(*)[8]>(a)),
+          "m"(*reinterpret_cast<const uint64_t(*)[8]>(b)),
+          "m"(*reinterpret_cast<const uint64_t(*)[4]>(m))
+        : "cc");
 }
 #endif
 
@@ -279,6 +469,51 @@ constexpr Limbs mul_pow2_mod(Limbs x, const Limbs& m, int k) {
 
 // 2^k mod m.
 constexpr Limbs pow2_mod(const Limbs& m, int k) { return mul_pow2_mod(Limbs{1, 0, 0, 0}, m, k); }
+
+// Portable forms of mul_wide_mulx and redc_mulx (same contracts), for CPUs
+// without BMI2/ADX and for unoptimised builds.
+LIBVERIFY_INLINE void mul_wide_portable(uint64_t out[8], const uint64_t a[4],
+                                        const uint64_t b[4]) {
+    uint64_t r[8] = {};
+    for (int i = 0; i < 4; ++i) {
+        uint64_t carry = 0;
+        for (int j = 0; j < 4; ++j) {
+            u128 x = static_cast<u128>(a[j]) * b[i] + r[i + j] + carry;
+            r[i + j] = static_cast<uint64_t>(x);
+            carry = static_cast<uint64_t>(x >> 64);
+        }
+        r[i + 4] = carry;
+    }
+    for (int i = 0; i < 8; ++i) {
+        out[i] = r[i];
+    }
+}
+
+LIBVERIFY_INLINE void redc_portable(uint64_t out[4], const uint64_t t[8], const uint64_t m[5]) {
+    uint64_t w[4] = {t[0], t[1], t[2], t[3]};
+    for (int row = 0; row < 4; ++row) {
+        const uint64_t k = w[0] * m[4];
+        u128 x = static_cast<u128>(k) * m[0] + w[0];
+        for (int j = 1; j < 4; ++j) {
+            x = static_cast<u128>(k) * m[j] + w[j] + static_cast<uint64_t>(x >> 64);
+            w[j - 1] = static_cast<uint64_t>(x);
+        }
+        w[3] = static_cast<uint64_t>(x >> 64);
+    }
+    uint64_t carry = 0;
+    for (int i = 0; i < 4; ++i) {
+        w[i] = add_carry(w[i], t[4 + i], carry);
+    }
+    uint64_t borrow = 0;
+    uint64_t d[4];
+    for (int i = 0; i < 4; ++i) {
+        d[i] = sub_borrow(w[i], m[i], borrow);
+    }
+    const uint64_t keep = launder(0 - borrow);
+    for (int i = 0; i < 4; ++i) {
+        out[i] = (w[i] & keep) | (d[i] & ~keep);
+    }
+}
 
 }  // namespace detail
 
@@ -415,12 +650,23 @@ public:
     }
 
     LIBVERIFY_INLINE Field operator+(const Field& o) const {
+#ifdef LIBVERIFY_HAVE_ADD_ASM
+        Field r;
+        detail::add_mod_asm(r.mont_.data(), mont_.data(), o.mont_.data(), kModulus.data());
+        return r;
+#else
         Field r = add_unreduced(o);
         r.reduce_once();
         return r;
+#endif
     }
 
     LIBVERIFY_INLINE Field operator-(const Field& o) const {
+#ifdef LIBVERIFY_HAVE_ADD_ASM
+        Field r;
+        detail::sub_mod_asm(r.mont_.data(), mont_.data(), o.mont_.data(), kModulus.data());
+        return r;
+#else
         uint64_t borrow = 0;
         Field r;
         for (int i = 0; i < 4; ++i) {
@@ -432,6 +678,7 @@ public:
             r.mont_[i] = detail::add_carry(r.mont_[i], kModulus[i] & mask, carry);
         }
         return r;
+#endif
     }
 
     // The plain sum of two reduced values, below 2m and so not a valid field
@@ -453,18 +700,25 @@ public:
     Field& operator-=(const Field& o) { return *this = *this - o; }
     Field& operator*=(const Field& o) { return *this = *this * o; }
 
-    // CIOS Montgomery multiplication, fully unrolled. The modulus leaves the
-    // top bit of the top limb free, so the running value fits four limbs plus
-    // the carry folded into the top limb (the "no-carry" variant).
-    // Operands below 2m are accepted: the running value stays below a + m <
-    // 3m < 2^256, and the product below ab / 2^256 + m < (4m / 2^256 + 1) m
-    // < 2m, which the final conditional subtraction brings below m.
+    // Montgomery multiplication; operands below 2m (unreduced sums) are
+    // accepted. With BMI2/ADX: the 512-bit product and then its reduction
+    // (mul_wide_mulx, redc_mulx): ab < 4m^2 < m 2^256, which the reduction
+    // needs. Measured against a fused (interleaved) mulx kernel, the two
+    // passes were 1.2x faster in a dependent chain and 1.5x in throughput,
+    // the product's rows having no dependency on the reduction's.
+    // Otherwise portable CIOS, fully unrolled: the modulus leaves the top bit
+    // of the top limb free, so the running value fits four limbs plus the
+    // carry folded into the top limb (the "no-carry" variant); it stays below
+    // a + m < 3m < 2^256, and the product below ab / 2^256 + m <
+    // (4m / 2^256 + 1) m < 2m, which the final conditional subtraction brings
+    // below m.
     LIBVERIFY_INLINE Field operator*(const Field& o) const {
 #ifdef LIBVERIFY_HAVE_MULX_ASM
         if (detail::kCpuHasMulxAdx) {
+            uint64_t wide[8];
             Field r;
-            detail::mont_mul_mulx(r.mont_.data(), mont_.data(), o.mont_.data(), kModulusAndInv);
-            r.reduce_once();
+            detail::mul_wide_mulx(wide, mont_.data(), o.mont_.data());
+            detail::redc_mulx(r.mont_.data(), wide, kModulusAndInv);
             return r;
         }
 #endif
@@ -618,6 +872,128 @@ private:
     Limbs mont_;
 };
 
+// A double-width residue modulo N = m * 2^256, kept in [0, N): a product of
+// two Montgomery forms not yet reduced, or a sum or difference of such.
+// Extension-field code adds and subtracts these and reduces once per output
+// coefficient (lazy reduction). reduce() maps t to t / 2^256 mod m; N is a
+// multiple of m, so arithmetic mod N commutes with it, and the product of
+// the Montgomery forms aR and bR reduces to abR, the form of ab. Every
+// operation is constant time.
+template <class Params>
+class FieldWide {
+public:
+    using Base = Field<Params>;
+    using WideLimbs = std::array<uint64_t, 8>;
+
+    constexpr FieldWide() : t_{} {}
+
+    // The plain product; operands may be unreduced sums below 2m, since then
+    // the product is below 4m^2 < N (4m < 2^256).
+    LIBVERIFY_INLINE static FieldWide mul(const Base& a, const Base& b) {
+        FieldWide r;
+#ifdef LIBVERIFY_HAVE_MULX_ASM
+        if (detail::kCpuHasMulxAdx) {
+            detail::mul_wide_mulx(r.t_.data(), a.mont_limbs().data(), b.mont_limbs().data());
+            return r;
+        }
+#endif
+        detail::mul_wide_portable(r.t_.data(), a.mont_limbs().data(), b.mont_limbs().data());
+        return r;
+    }
+
+    // Sum mod N: below 2N < 2^511, so it fits, and N has zero low limbs, so
+    // the correction touches only the high half.
+    LIBVERIFY_INLINE FieldWide operator+(const FieldWide& o) const {
+#ifdef LIBVERIFY_HAVE_ADD_ASM
+        FieldWide r;
+        detail::add_mod_wide_asm(r.t_.data(), t_.data(), o.t_.data(), Base::kModulus.data());
+        return r;
+#else
+        FieldWide r = add_no_wrap(o);
+        uint64_t borrow = 0;
+        uint64_t d[4];
+        for (int i = 0; i < 4; ++i) {
+            d[i] = detail::sub_borrow(r.t_[4 + i], Base::kModulus[i], borrow);
+        }
+        const uint64_t keep = detail::launder(0 - borrow);
+        for (int i = 0; i < 4; ++i) {
+            r.t_[4 + i] = (r.t_[4 + i] & keep) | (d[i] & ~keep);
+        }
+        return r;
+#endif
+    }
+
+    // Difference mod N.
+    LIBVERIFY_INLINE FieldWide operator-(const FieldWide& o) const {
+#ifdef LIBVERIFY_HAVE_ADD_ASM
+        FieldWide r;
+        detail::sub_mod_wide_asm(r.t_.data(), t_.data(), o.t_.data(), Base::kModulus.data());
+        return r;
+#else
+        FieldWide r;
+        const uint64_t mask = detail::launder(0 - r.set_difference(*this, o));
+        uint64_t carry = 0;
+        for (int i = 0; i < 4; ++i) {
+            r.t_[4 + i] = detail::add_carry(r.t_[4 + i], Base::kModulus[i] & mask, carry);
+        }
+        return r;
+#endif
+    }
+
+    LIBVERIFY_INLINE FieldWide dbl() const { return *this + *this; }
+
+    // The plain integer difference, for callers that know it is not negative
+    // (the cross term of Karatsuba, (a + b)(c + d) - ac - bd = ad + bc).
+    LIBVERIFY_INLINE FieldWide sub_no_wrap(const FieldWide& o) const {
+        FieldWide r;
+        r.set_difference(*this, o);
+        return r;
+    }
+
+    // The plain integer sum, for callers that know it stays below N.
+    LIBVERIFY_INLINE FieldWide add_no_wrap(const FieldWide& o) const {
+        FieldWide r;
+        uint64_t carry = 0;
+        for (int i = 0; i < 8; ++i) {
+            r.t_[i] = detail::add_carry(t_[i], o.t_[i], carry);
+        }
+        return r;
+    }
+
+    // t / 2^256 mod m, fully reduced.
+    LIBVERIFY_INLINE Base reduce() const {
+        Limbs out;
+#ifdef LIBVERIFY_HAVE_MULX_ASM
+        if (detail::kCpuHasMulxAdx) {
+            detail::redc_mulx(out.data(), t_.data(), Base::kModulusAndInv);
+            return Base::from_mont_limbs(out);
+        }
+#endif
+        detail::redc_portable(out.data(), t_.data(), Base::kModulusAndInv);
+        return Base::from_mont_limbs(out);
+    }
+
+    const WideLimbs& limbs() const { return t_; }
+    // For tests: any t below N.
+    static FieldWide from_limbs(const WideLimbs& t) {
+        FieldWide r;
+        r.t_ = t;
+        return r;
+    }
+
+private:
+    // *this = a - b mod 2^512; returns the borrow (1 when a < b).
+    LIBVERIFY_INLINE uint64_t set_difference(const FieldWide& a, const FieldWide& b) {
+        uint64_t borrow = 0;
+        for (int i = 0; i < 8; ++i) {
+            t_[i] = detail::sub_borrow(a.t_[i], b.t_[i], borrow);
+        }
+        return borrow;
+    }
+
+    WideLimbs t_;
+};
+
 // BN254 (alt_bn128, the circom/Ethereum "bn128" curve): base field modulus p.
 struct Bn254FqParams {
     static constexpr Limbs modulus = {0x3c208c16d87cfd47ULL, 0x97816a916871ca8dULL,
@@ -632,5 +1008,6 @@ struct Bn254FrParams {
 
 using Fq = Field<Bn254FqParams>;
 using Fr = Field<Bn254FrParams>;
+using FqWide = FieldWide<Bn254FqParams>;
 
 }  // namespace libverify

@@ -16,6 +16,31 @@
 
 namespace libverify {
 
+// An Fq2 element with double-width coefficients, each a residue modulo
+// N = p 2^256 (see FieldWide): unreduced products that the tower adds and
+// subtracts before one reduction per coefficient.
+struct Fq2Wide {
+    FqWide c0;
+    FqWide c1;
+
+    LIBVERIFY_INLINE Fq2Wide operator+(const Fq2Wide& o) const {
+        return Fq2Wide{c0 + o.c0, c1 + o.c1};
+    }
+    LIBVERIFY_INLINE Fq2Wide operator-(const Fq2Wide& o) const {
+        return Fq2Wide{c0 - o.c0, c1 - o.c1};
+    }
+
+    // Multiplication by xi = 9 + u, (9a - b) + (a + 9b)u, all mod N.
+    LIBVERIFY_INLINE Fq2Wide mul_by_xi() const {
+        FqWide a9 = c0.dbl().dbl().dbl() + c0;
+        FqWide b9 = c1.dbl().dbl().dbl() + c1;
+        return Fq2Wide{a9 - c1, c0 + b9};
+    }
+
+    // One Montgomery reduction per coefficient.
+    LIBVERIFY_INLINE struct Fq2 reduce() const;
+};
+
 struct Fq2 {
     Fq c0;
     Fq c1;
@@ -31,20 +56,28 @@ struct Fq2 {
     Fq2& operator-=(const Fq2& o) { return *this = *this - o; }
     Fq2& operator*=(const Fq2& o) { return *this = *this * o; }
 
-    // Karatsuba: three base multiplications; the sums feeding the third
-    // stay unreduced, which the base multiplication accepts.
-    LIBVERIFY_INLINE Fq2 operator*(const Fq2& o) const {
-        Fq v0 = c0 * o.c0;
-        Fq v1 = c1 * o.c1;
-        Fq cross = c0.add_unreduced(c1) * o.c0.add_unreduced(o.c1);
-        return Fq2{v0 - v1, cross - v0 - v1};
+    // Karatsuba with double-width products: three base products and two
+    // reductions. The sums feeding the third product stay unreduced (below
+    // 2p, so the product is below 4p^2 < N). The imaginary part
+    // (a0 + a1)(b0 + b1) - a0 b0 - a1 b1 = a0 b1 + a1 b0 is a plain
+    // non-negative integer below 2p^2; the real part a0 b0 - a1 b1 is taken
+    // mod N. Operands must be reduced.
+    LIBVERIFY_INLINE Fq2Wide mul_wide(const Fq2& o) const {
+        FqWide v0 = FqWide::mul(c0, o.c0);
+        FqWide v1 = FqWide::mul(c1, o.c1);
+        FqWide cross = FqWide::mul(c0.add_unreduced(c1), o.c0.add_unreduced(o.c1));
+        return Fq2Wide{v0 - v1, cross.sub_no_wrap(v0).sub_no_wrap(v1)};
     }
 
-    // (a + bu)^2 = (a + b)(a - b) + 2ab u: two base multiplications.
-    LIBVERIFY_INLINE Fq2 square() const {
-        Fq ab = c0 * c1;
-        return Fq2{c0.add_unreduced(c1) * (c0 - c1), ab.dbl()};
+    // (a + bu)^2 = (a + b)(a - b) + 2ab u: two double-width products, each
+    // below 2p^2.
+    LIBVERIFY_INLINE Fq2Wide square_wide() const {
+        FqWide ab = FqWide::mul(c0, c1);
+        return Fq2Wide{FqWide::mul(c0.add_unreduced(c1), c0 - c1), ab.add_no_wrap(ab)};
     }
+
+    LIBVERIFY_INLINE Fq2 operator*(const Fq2& o) const;
+    LIBVERIFY_INLINE Fq2 square() const;
 
     LIBVERIFY_INLINE Fq2 mul_fq(const Fq& s) const { return Fq2{c0 * s, c1 * s}; }
 
@@ -78,6 +111,10 @@ private:
         return Fq2{c0 * norm_inv, -(c1 * norm_inv)};
     }
 };
+
+LIBVERIFY_INLINE Fq2 Fq2Wide::reduce() const { return Fq2{c0.reduce(), c1.reduce()}; }
+LIBVERIFY_INLINE Fq2 Fq2::operator*(const Fq2& o) const { return mul_wide(o).reduce(); }
+LIBVERIFY_INLINE Fq2 Fq2::square() const { return square_wide().reduce(); }
 
 struct Fq6 {
     Fq2 c0;
