@@ -25,3 +25,6 @@ section "gateway: gated against plain proxy_pass, fresh credentials, real Redis"
 
 section "streaming: metered SSE against the gate alone and a plain proxy_pass"
 "$root/bench/stream_bench.py" "$build"
+
+section "batch verification: the gateway at saturation, batches of 16 against single proofs"
+"$root/bench/batch_bench.py" "$build"
