@@ -57,7 +57,10 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=16)
     args = parser.parse_args()
-    use_build(args.build_dir)
+    build_dir = use_build(args.build_dir)
+    # the credential is proved by snarkjs, through the tests' fixture
+    fx.CIRCUIT_WASM = fx.CIRCUIT_WASM or os.path.join(build_dir, "circuits", "credit_main_js",
+                                                      "credit_main.wasm")
     cores = os.cpu_count()
 
     made = fx.make_credentials([{"k": "515151", "deposit": "1000000"}],
