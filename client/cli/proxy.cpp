@@ -1,5 +1,5 @@
 // zkcredit proxy: a local HTTP endpoint that pays every request it forwards
-// to one deployment (docs/client.md §7).
+// to one deployment (docs/client.md §6).
 //
 // Two threads. The event loop (libevent's evhttp: parsing, limits, time-outs
 // and keep-alive are libevent's) accepts local requests, checks them and
@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -217,6 +219,7 @@ private:
     bool stopping_ = false;
     std::deque<std::pair<std::shared_ptr<Job>, Delivery>> outbox_;
     json state_snapshot_;  // the wallet's state as the status endpoint shows it
+    json last_payment_;    // how the last answered request was paid
     uint64_t served_ = 0, failed_ = 0;
 };
 
@@ -286,6 +289,7 @@ void Proxy::serve_status(evhttp_request* req) {
                            {"limit", options_.queue_limit},
                            {"refused_full", refused_full_}};
         status["requests"] = {{"answered", served_}, {"failed", failed_}};
+        status["last_payment"] = last_payment_;
     }
     status["deployment"] = deployment_.origin + deployment_.target;
     const std::string text = status.dump(2) + "\n";
@@ -367,7 +371,15 @@ void Proxy::handle(evhttp_request* req) {
     }
     evhttp_connection* connection = evhttp_request_get_connection(req);
     auto& jobs = connections_[connection];
-    if (jobs.empty()) evhttp_connection_set_closecb(connection, on_close, this);
+    if (jobs.empty()) {
+        evhttp_connection_set_closecb(connection, on_close, this);
+        // The answer leaves in pieces (head, chunks, end): without this,
+        // Nagle's algorithm holds each small piece for the client's delayed
+        // ACK, tens of milliseconds each.
+        const int on = 1;
+        setsockopt(bufferevent_getfd(evhttp_connection_get_bufferevent(connection)), IPPROTO_TCP,
+                   TCP_NODELAY, &on, sizeof on);
+    }
     jobs.erase(std::remove_if(jobs.begin(), jobs.end(),
                               [](const std::weak_ptr<Job>& j) { return j.expired(); }),
                jobs.end());
@@ -476,6 +488,7 @@ void Proxy::pay(const std::shared_ptr<Job>& job) {
         d.data.assign(piece);
         post(job, std::move(d));
     };
+    stream.on_end = [&] { post(job, Delivery(Delivery::Kind::end)); };
     int status = 500;
     std::string code = "internal_error", message;
     try {
@@ -483,8 +496,14 @@ void Proxy::pay(const std::shared_ptr<Job>& job) {
         {
             std::lock_guard<std::mutex> lock(mutex_);
             ++served_;
+            last_payment_ = result.paid ? json{{"ticket", result.ticket},
+                                               {"http_status", result.response.status},
+                                               {"proof", result.proof_kind},
+                                               {"proving_ms", result.proving_seconds * 1e3},
+                                               {"resends", result.resends},
+                                               {"proved_again", result.reproved}}
+                                        : json(nullptr);
         }
-        post(job, Delivery(Delivery::Kind::end));
         if (result.outcome != ExitCode::ok) note(result.message);
         return;
     } catch (const ClientError& e) {
@@ -527,7 +546,8 @@ void Proxy::work() {
             working_ = true;
         }
         // A client gone before its turn has cost nothing: skip it.
-        if (!job->gone) pay(job);
+        const bool paying = !job->gone;
+        if (paying) pay(job);
         snapshot_state();
         bool idle;
         {
@@ -537,7 +557,7 @@ void Proxy::work() {
         }
         // Precompute the next proof only when nobody waits: a waiting
         // request would prove in full against it for the two cores.
-        if (idle && !job->gone) start_background_precompute(options_);
+        if (idle && paying) start_background_precompute(options_);
     }
 }
 

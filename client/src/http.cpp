@@ -252,6 +252,7 @@ HttpResponse exchange(const HttpRequest& request, const HttpStream* stream) {
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &ex.response.status);
     ex.report_head();  // an answer without a body
+    if (stream != nullptr && stream->on_end) stream->on_end();
     return std::move(ex.response);
 }
 

@@ -444,6 +444,7 @@ PaymentResult Wallet::pay(const HttpRequest& original, const HttpStream* stream)
             if (stream != nullptr) {
                 if (stream->on_head) stream->on_head(probe);
                 if (stream->on_body && !probe.body.empty()) stream->on_body(probe.body);
+                if (stream->on_end) stream->on_end();
                 probe.body.clear();
             }
             result.response = std::move(probe);
@@ -467,15 +468,18 @@ PaymentResult Wallet::pay(const HttpRequest& original, const HttpStream* stream)
 
     // The precomputed proof for exactly this statement, if there is one: it
     // leaves its file (durably) now, whether or not the request goes on.
-    libverify::VerifyingKey vk;
-    const bool have_vk = load_verifying_key(settings_.vk_path, vk);
+    if (!vk_) {
+        auto loaded = std::make_unique<libverify::VerifyingKey>();
+        if (load_verifying_key(settings_.vk_path, *loaded)) vk_ = std::move(loaded);
+    }
+    const bool have_vk = vk_ != nullptr;
     LockedPrecompute precomputed;
     if (have_vk && settings_.use_precompute) {
         Statement unbound;
         assemble_statement(state_, index, Fr::zero(), Fr::zero(), unbound);
         const PrecomputeFile found = precompute_take(
             precompute_path(settings_.state_path),
-            statement_binding(unbound.input, key_fingerprint(vk)), index, precomputed);
+            statement_binding(unbound.input, key_fingerprint(*vk_)), index, precomputed);
         if (found == PrecomputeFile::stale || found == PrecomputeFile::corrupt) {
             note(std::string("discarded a ") + precompute_file_name(found) + " precomputed proof");
         }
@@ -566,7 +570,7 @@ PaymentResult Wallet::pay(const HttpRequest& original, const HttpStream* stream)
         // a broken prover, key or precompute here says why.
         if (have_vk) {
             libverify::Deployment deployment;
-            deployment.vk = &vk;
+            deployment.vk = vk_.get();
             deployment.scope = state_.deployment.scope;
             deployment.c_max = state_.deployment.c_max;
             const Status v = libverify::credential_verify(deployment, credential, x);
@@ -657,30 +661,43 @@ PaymentResult Wallet::pay(const HttpRequest& original, const HttpStream* stream)
         Challenge challenge;
         result.outcome = ExitCode::ok;
         result.message.clear();
-        if (response.status == 402 && challenge_of(response, challenge)) {
+        const bool refused = response.status == 402 && challenge_of(response, challenge);
+        // Only root-not-accepted proves that no share of the ticket exists
+        // or ever will (§10 rule 4): then, once, sync and prove the same
+        // ticket again with a fresh nonce.
+        if (refused && problem == "root-not-accepted" && settings_.resync_on_stale_root &&
+            !result.reproved && !state_.tree.source.empty()) {
+            ticket.status = TicketStatus::refused;
+            save();
+            bool changed = false;
+            try {
+                changed = sync_tree(state_, state_.tree.source);
+            } catch (const ClientError& e) {
+                note(std::string("sync after a stale root failed: ") + e.what());
+            }
+            if (changed) {
+                note("the gateway no longer accepts the root; synced, proving ticket " +
+                     std::to_string(index) + " again");
+                result.reproved = true;
+                precomputed.clear();
+                continue;
+            }
+        }
+
+        // This answer ends the payment: the caller has all of it before the
+        // state is written (the write still comes before the next ticket).
+        if (stream != nullptr) {
+            if (!streaming) {  // a problem answer, held until now
+                if (stream->on_head) stream->on_head(response);
+                if (stream->on_body && !response.body.empty()) stream->on_body(response.body);
+            }
+            if (stream->on_end) stream->on_end();
+        }
+
+        if (refused) {
             ticket.status = TicketStatus::refused;
             adopt_challenge(state_, challenge, url.origin, "",
                             [this](const std::string& m) { note(m); });
-            // Only root-not-accepted proves that no share of the ticket
-            // exists or ever will (§10 rule 4): then, once, sync and prove
-            // the same ticket again with a fresh nonce.
-            if (problem == "root-not-accepted" && settings_.resync_on_stale_root &&
-                !result.reproved && !state_.tree.source.empty()) {
-                save();
-                bool changed = false;
-                try {
-                    changed = sync_tree(state_, state_.tree.source);
-                } catch (const ClientError& e) {
-                    note(std::string("sync after a stale root failed: ") + e.what());
-                }
-                if (changed) {
-                    note("the gateway no longer accepts the root; synced, proving ticket " +
-                         std::to_string(index) + " again");
-                    result.reproved = true;
-                    precomputed.clear();
-                    continue;
-                }
-            }
             result.outcome = ExitCode::refused;
             result.message = "the gateway refused the credential (" + problem +
                              "); if the deposit list changed, run zkcredit sync";
@@ -724,12 +741,6 @@ PaymentResult Wallet::pay(const HttpRequest& original, const HttpStream* stream)
             }
         }
         save();
-
-        // A problem answer that ends the payment reaches the caller now.
-        if (stream != nullptr && !streaming) {
-            if (stream->on_head) stream->on_head(response);
-            if (stream->on_body && !response.body.empty()) stream->on_body(response.body);
-        }
         result.ticket_status = ticket.status;
         result.has_refund = ticket.has_voucher;
         result.refund = ticket.refund;

@@ -108,10 +108,16 @@ class Proxy:
         finally:
             conn.close()
 
-    def status(self, headers=None):
-        code, _, body = self.request("GET", "/zkcredit/proxy/status", headers=headers)
-        assert code == 200, (code, body)
-        return json.loads(body)
+    def status(self, headers=None, answered=None):
+        """The status endpoint; with `answered`, once that many requests are
+        settled (the state is written just after each answer has left)."""
+        def get():
+            code, _, body = self.request("GET", "/zkcredit/proxy/status", headers=headers)
+            assert code == 200, (code, body)
+            return json.loads(body)
+        if answered is None:
+            return get()
+        return harness.eventually(get, lambda s: s["requests"]["answered"] == answered)
 
     def raw(self, payload, timeout=10):
         """Sends bytes as they are; the answer's status (None: closed without one)."""
@@ -257,7 +263,7 @@ class ProxyTest(unittest.TestCase):
                                   timeout=120, cwd=REPO_ROOT)
             self.assertEqual(done.returncode, 0, done.stderr[-2000:])
             as_json, streamed, models, refused = json.loads(done.stdout)["results"]
-            status = proxy.status({"Authorization": "Bearer " + TOKEN})
+            status = proxy.status({"Authorization": "Bearer " + TOKEN}, answered=4)
         finally:
             self.assertEqual(proxy.stop(), 0)
         answer, usage, charge = upstream_answer(question)
@@ -304,7 +310,7 @@ class ProxyTest(unittest.TestCase):
         try:
             results = self.ask_at_once(proxy, [chat(q, stream=i % 2 == 0)
                                                for i, q in enumerate(questions)])
-            status = proxy.status()
+            status = proxy.status(answered=20)
         finally:
             self.assertEqual(proxy.stop(), 0)
 
@@ -437,7 +443,7 @@ class ProxyTest(unittest.TestCase):
             self.assertEqual(code, 200, body)
             self.assertLess(time.monotonic() - started, 30)
             slow.close()
-            status = proxy.status(auth)
+            status = proxy.status(auth, answered=1)
         finally:
             self.assertEqual(proxy.stop(), 0)
         self.assertEqual((status["next_ticket"], status["requests"]["answered"]), (1, 1))

@@ -45,11 +45,13 @@ struct HttpResponse {
 };
 
 // Receives a response as it arrives instead of collecting its body: first
-// the final status and headers (body empty), then every piece of the body.
-// An exception thrown by either aborts the exchange and leaves http_send.
+// the final status and headers (body empty), then every piece of the body,
+// then on_end once the whole answer is in. An exception thrown by any of
+// them aborts the exchange and leaves http_send.
 struct HttpStream {
     std::function<void(const HttpResponse& head)> on_head;
     std::function<void(std::string_view piece)> on_body;
+    std::function<void()> on_end;
 };
 
 HttpResponse http_send(const HttpRequest& request);

@@ -127,7 +127,7 @@ struct PaymentSettings {
 
 // What the payment tells its caller along the way. Both optional.
 struct PaymentHooks {
-    // A test point of docs/client.md §6 is reached (reserved, proving,
+    // A test point of docs/client.md §7 is reached (reserved, proving,
     // proved, sent, answered, and streaming at the first body byte).
     std::function<void(const char* point)> pause;
     // A one-line note for the user (never a secret, credential or voucher).
@@ -189,6 +189,7 @@ private:
     PaymentHooks hooks_;
     State state_;
     std::unique_ptr<ProvingKeys> prover_;  // loaded at the first full proof, kept
+    std::unique_ptr<libverify::VerifyingKey> vk_;  // loaded at the first payment, kept
 };
 
 // Removes zkcredit's refund comment line (`: <event> <voucher>`, one
