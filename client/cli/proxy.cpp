@@ -42,6 +42,7 @@
 #include <sodium.h>
 
 #include "cli.hpp"
+#include "zkclient/openai_stream.hpp"
 #include "zkclient/payment.hpp"
 #include "zkclient/private_file.hpp"
 
@@ -118,6 +119,9 @@ struct Job {
     // Set by the loop when the client goes; read by the worker, which then
     // skips a request not yet sent (nothing paid).
     std::atomic<bool> gone{false};
+    // stream_options.include_usage was added: the usage chunk is removed
+    // from the answer.
+    bool usage_added = false;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -347,6 +351,12 @@ void Proxy::handle(evhttp_request* req) {
                                                          "Content-Length") != nullptr;
     request.body.resize(length);
     if (length != 0) evbuffer_copyout(input, request.body.data(), length);
+    const std::string path = target.substr(0, target.find('?'));
+    const std::string chat = "/chat/completions";
+    if (request.method == "POST" && path.size() >= chat.size() &&
+        path.compare(path.size() - chat.size(), chat.size(), chat) == 0) {
+        job->usage_added = zkclient::request_stream_usage(request.body);
+    }
     const evkeyvalq* in_headers = evhttp_request_get_input_headers(req);
     for (const evkeyval* h = in_headers->tqh_first; h != nullptr; h = h->next.tqe_next) {
         for (const char* allowed : kForwardedHeaders) {
@@ -473,8 +483,13 @@ void Proxy::snapshot_state() {
 
 void Proxy::pay(const std::shared_ptr<Job>& job) {
     bool head_sent = false;
+    zkclient::UsageChunkFilter usage_filter;
+    bool filter_usage = false;
     zkclient::HttpStream stream;
     stream.on_head = [&](const zkclient::HttpResponse& head) {
+        const auto types = head.header_values("Content-Type");
+        filter_usage = job->usage_added && types.size() == 1 &&
+                       istarts_with(types[0], "text/event-stream");
         Delivery d(Delivery::Kind::head);
         d.status = head.status;
         for (const auto& [name, value] : head.headers) {
@@ -483,12 +498,19 @@ void Proxy::pay(const std::shared_ptr<Job>& job) {
         head_sent = true;
         post(job, std::move(d));
     };
-    stream.on_body = [&](std::string_view piece) {
+    const auto pass_on = [&](std::string data) {
+        if (data.empty()) return;
         Delivery d(Delivery::Kind::body);
-        d.data.assign(piece);
+        d.data = std::move(data);
         post(job, std::move(d));
     };
-    stream.on_end = [&] { post(job, Delivery(Delivery::Kind::end)); };
+    stream.on_body = [&](std::string_view piece) {
+        pass_on(filter_usage ? usage_filter.feed(piece) : std::string(piece));
+    };
+    stream.on_end = [&] {
+        if (filter_usage) pass_on(usage_filter.finish());
+        post(job, Delivery(Delivery::Kind::end));
+    };
     int status = 500;
     std::string code = "internal_error", message;
     try {

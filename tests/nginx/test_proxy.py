@@ -256,14 +256,16 @@ class ProxyTest(unittest.TestCase):
                 {"kind": "json", "params": chat(question)},
                 {"kind": "stream", "params": chat(question, stream=True)},
                 {"kind": "models"},
-                {"kind": "json", "params": chat("something forbidden")}]}
+                {"kind": "json", "params": chat("something forbidden")},
+                {"kind": "stream", "params": dict(chat(question, stream=True),
+                                                  stream_options=None)}]}
             done = subprocess.run(["node", os.path.join(REPO_ROOT, "tests", "reference",
                                                         "openai_sdk.mjs")],
                                   input=json.dumps(spec), capture_output=True, text=True,
                                   timeout=120, cwd=REPO_ROOT)
             self.assertEqual(done.returncode, 0, done.stderr[-2000:])
-            as_json, streamed, models, refused = json.loads(done.stdout)["results"]
-            status = proxy.status({"Authorization": "Bearer " + TOKEN}, answered=4)
+            as_json, streamed, models, refused, no_usage = json.loads(done.stdout)["results"]
+            status = proxy.status({"Authorization": "Bearer " + TOKEN}, answered=5)
         finally:
             self.assertEqual(proxy.stop(), 0)
         answer, usage, charge = upstream_answer(question)
@@ -290,14 +292,24 @@ class ProxyTest(unittest.TestCase):
         self.assertEqual(refused["error_body"]["message"],
                          "the request was refused by the content policy")
 
-        records, spendable = self.assert_one_chain("sdk", self.USERS["sdk"], 4)
+        # A stream that did not ask for usage: the proxy asked for it, so the
+        # charge is the real usage, and took the usage chunk back out.
+        self.assertTrue(no_usage["ok"], no_usage)
+        chunks = no_usage["chunks"]
+        self.assertEqual(len(chunks), usage["completion_tokens"] + 2)  # role, tokens, finish
+        self.assertTrue(all(c["choices"] and c.get("usage") is None for c in chunks))
+        self.assertEqual("".join(c["choices"][0]["delta"].get("content") or ""
+                                 for c in chunks), answer)
+
+        records, spendable = self.assert_one_chain("sdk", self.USERS["sdk"], 5)
         self.assertEqual([t["voucher"]["refund"] for t in records[:2]], [C_MAX - charge] * 2)
         self.assertEqual(records[3]["voucher"]["refund"], 0)
+        self.assertEqual(records[4]["voucher"]["refund"], C_MAX - charge)
         self.assertEqual(status["balance"]["spendable"], spendable)
-        self.assertEqual(status["balance"]["tickets_used"], 4)
+        self.assertEqual(status["balance"]["tickets_used"], 5)
         self.assertEqual(status["pending_vouchers"], 0)
-        self.assertEqual([t["status"] for t in status["tickets"]], ["served"] * 4)
-        self.assertEqual(status["requests"], {"answered": 4, "failed": 0})
+        self.assertEqual([t["status"] for t in status["tickets"]], ["served"] * 5)
+        self.assertEqual(status["requests"], {"answered": 5, "failed": 0})
         # Never a secret, the token or a voucher in its output.
         output = "".join(proxy.said())
         for secret in [TOKEN, self.read_state("sdk")["secret"]] + \
