@@ -628,11 +628,12 @@ PaymentResult Wallet::pay(const HttpRequest& original, const HttpStream* stream)
             filter = SseRefundFilter{};
             paused_streaming = false;
             if (stream == nullptr) {
+                // A collected answer is kept whole, as `zkcredit request`
+                // prints it; the filter only reads its voucher.
                 response = http_send(request);
                 if (is_event_stream(response)) {
-                    std::string kept = filter.feed(response.body);
-                    kept += filter.finish();
-                    response.body = std::move(kept);
+                    filter.feed(response.body);
+                    filter.finish();
                 }
             } else {
                 HttpResponse head = http_send(request, gate);

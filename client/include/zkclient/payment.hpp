@@ -163,10 +163,11 @@ public:
     const PaymentSettings& settings() const noexcept { return settings_; }
 
     // Pays for `request` (its headers must not carry a credential) with the
-    // next ticket. Without `stream` the body is collected in the result.
-    // With it, the answer that ends the payment, and only that one, is
-    // streamed: status and headers as the gateway sent them, the body
-    // without zkcredit's refund comment line. A 402 or 503 that is followed
+    // next ticket. Without `stream` the body is collected in the result as
+    // the gateway sent it. With it, the answer that ends the payment, and
+    // only that one, is streamed: status and headers as the gateway sent
+    // them, the body without zkcredit's refund comment line, then on_end
+    // before the state is written. A 402 or 503 that is followed
     // by another attempt never reaches it. Throws ClientError when no answer
     // came (the ticket stays `sent`, its voucher is fetched later) or the
     // payment could not start (no credit, no keys, the state).
