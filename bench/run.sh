@@ -25,3 +25,6 @@ section "gateway: gated against plain proxy_pass, fresh credentials, real Redis"
 
 section "streaming: metered SSE against the gate alone and a plain proxy_pass"
 "$root/bench/stream_bench.py" "$build"
+
+section "zkcredit proxy: a paid request through the proxy against the same request sent directly"
+"$root/bench/proxy_bench.py" "$build"
