@@ -386,6 +386,14 @@ class ProxyTest(unittest.TestCase):
                 asker = threading.Thread(target=self.ask_and_lose, args=(proxy, point))
                 asker.start()
                 proxy.wait_for("test pause at " + point)
+                if status == "sent":
+                    # The request is on the wire: let the gateway serve it (a
+                    # request whose client is gone before it is read is not
+                    # spent at all).
+                    nullifier = self.read_state("crash")["tickets"][-1]["nullifier"]
+                    self.assertIsNotNone(harness.eventually(
+                        lambda: self.redis.command("HGET", f"{PREFIX}n:{nullifier}", "v"),
+                        lambda v: v is not None, timeout=30))
                 proxy.kill()
                 asker.join(timeout=30)
                 after = self.read_state("crash")
@@ -402,9 +410,7 @@ class ProxyTest(unittest.TestCase):
             self.assertEqual(proxy.stop(), 0)
         self.assertEqual(self.double_spends(), before)
         for index, record in expected.items():
-            stored = harness.eventually(
-                lambda: self.redis.command("HGET", f"{PREFIX}n:{record['nullifier']}", "v"),
-                lambda v: v is not None, timeout=5 if record["status"] == "sent" else 0.2)
+            stored = self.redis.command("HGET", f"{PREFIX}n:{record['nullifier']}", "v")
             # Killed before sending: the gateway never saw the ticket.
             self.assertEqual(stored is not None, record["status"] == "sent", index)
         # Every voucher the gateway issued for a killed request is kept.
@@ -452,10 +458,18 @@ class ProxyTest(unittest.TestCase):
                 self.assertEqual((code, json.loads(body)["error"]["code"]), (401, "bad_token"))
             # None of it was paid; a proper request still is.
             self.assertEqual(proxy.status(auth)["next_ticket"], 0)
+            # by curl, with a body large enough for its Expect: 100-continue
+            question = "Still here? " + "More words. " * 200
             started = time.monotonic()
-            code, _, body = proxy.request("POST", "/v1/chat/completions", chat("still here?"),
-                                          headers=auth)
-            self.assertEqual(code, 200, body)
+            done = subprocess.run(["curl", "-sS", "--max-time", "60", "-H", "Authorization: Bearer "
+                                   + TOKEN, "-H", "Content-Type: application/json",
+                                   "-d", json.dumps(chat(question)),
+                                   proxy.base_url + "/chat/completions"],
+                                  capture_output=True, timeout=90)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            self.assertEqual(json.loads(done.stdout)["choices"][0]["message"]["content"],
+                             upstream_answer(question)[0])
+            # the slow client (60 s to finish its request) held up nobody
             self.assertLess(time.monotonic() - started, 30)
             slow.close()
             status = proxy.status(auth, answered=1)
