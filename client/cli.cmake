@@ -10,6 +10,7 @@ target_sources(zkclient PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/src/merkle.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/openai_stream.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/payment.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/src/sse.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/state.cpp)
 target_link_libraries(zkclient PRIVATE PkgConfig::CURL PUBLIC nlohmann_json::nlohmann_json)
 

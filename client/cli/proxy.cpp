@@ -515,6 +515,7 @@ void Proxy::pay(const std::shared_ptr<Job>& job) {
     std::string code = "internal_error", message;
     try {
         const zkclient::PaymentResult result = wallet_.pay(job->request, &stream);
+        snapshot_state();  // before the count: who sees it answered sees its state
         {
             std::lock_guard<std::mutex> lock(mutex_);
             ++served_;
@@ -541,6 +542,7 @@ void Proxy::pay(const std::shared_ptr<Job>& job) {
         message = std::string("internal error: ") + e.what();
     }
     note(message);
+    snapshot_state();
     {
         std::lock_guard<std::mutex> lock(mutex_);
         ++failed_;
@@ -570,7 +572,6 @@ void Proxy::work() {
         // A client gone before its turn has cost nothing: skip it.
         const bool paying = !job->gone;
         if (paying) pay(job);
-        snapshot_state();
         bool idle;
         {
             std::lock_guard<std::mutex> lock(mutex_);

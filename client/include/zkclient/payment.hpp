@@ -24,6 +24,7 @@
 #include "zkclient/credit.hpp"
 #include "zkclient/error.hpp"
 #include "zkclient/http.hpp"
+#include "zkclient/sse.hpp"
 #include "zkclient/state.hpp"
 #include "zkclient/witness.hpp"
 #include "zkclient/zkey.hpp"
@@ -32,7 +33,6 @@ namespace zkclient {
 
 constexpr char kCredentialHeader[] = "ZKCredit-Credential";
 constexpr char kRefundHeader[] = "ZKCredit-Refund";
-constexpr char kRefundEvent[] = "zkcredit-refund";
 
 // The problem type of an application/problem+json answer from the gateway,
 // without the URN prefix; empty for anything else.
@@ -191,29 +191,6 @@ private:
     State state_;
     std::unique_ptr<ProvingKeys> prover_;  // loaded at the first full proof, kept
     std::unique_ptr<libverify::VerifyingKey> vk_;  // loaded at the first payment, kept
-};
-
-// Removes zkcredit's refund comment line (`: <event> <voucher>`, one
-// space each side, docs/protocol.md §9) from an SSE stream fed in pieces of
-// any size, passing every other byte on as soon as it cannot be the start of
-// such a line. Only complete lines are taken for the comment.
-class SseRefundFilter {
-public:
-    explicit SseRefundFilter(std::string event = kRefundEvent);
-
-    // The bytes to pass on for this piece.
-    std::string feed(std::string_view piece);
-    // What was held back at the end of the stream (an unfinished line).
-    std::string finish();
-    // The voucher of the last refund comment line seen, if any.
-    const std::optional<std::string>& voucher() const noexcept { return voucher_; }
-
-private:
-    std::string prefix_;  // ": <event> "
-    std::string line_;    // the current line while it may be a refund comment
-    bool passing_ = false;  // the current line is known not to be one
-    bool after_cr_ = false;
-    std::optional<std::string> voucher_;
 };
 
 }  // namespace zkclient

@@ -1,4 +1,4 @@
-// The SSE refund filter (zkclient/payment.hpp): zkcredit's comment line is
+// The SSE refund filter (zkclient/sse.hpp): zkcredit's comment line is
 // taken out of a stream and its voucher kept, whatever the pieces the
 // stream arrives in; every other byte passes unchanged.
 
@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "zkclient/payment.hpp"
+#include "zkclient/sse.hpp"
 
 namespace zkclient {
 namespace {
