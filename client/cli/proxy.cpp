@@ -59,8 +59,8 @@ constexpr char kStatusPath[] = "/zkcredit/proxy/status";
 // Request headers of the local client that reach the gateway. Everything
 // else stays here: Authorization (the local token), cookies, and the
 // per-installation headers SDKs add (X-Stainless-OS, runtime versions,
-// User-Agent), which would let the provider link requests that the proof
-// keeps apart. Accept-Encoding stays too: the SSE filter reads plain text.
+// User-Agent), which would let the provider link requests that the proofs
+// keep apart. Nor Accept-Encoding: the SSE filters read plain text.
 constexpr const char* kForwardedHeaders[] = {"Content-Type", "Accept", "OpenAI-Beta"};
 
 // Response headers that describe the gateway's connection, not the answer;
