@@ -28,3 +28,6 @@ section "streaming: metered SSE against the gate alone and a plain proxy_pass"
 
 section "batch verification: the gateway at saturation, batches of 16 against single proofs"
 "$root/bench/batch_bench.py" "$build"
+
+section "zkcredit proxy: a paid request through the proxy against the same request sent directly"
+"$root/bench/proxy_bench.py" "$build"

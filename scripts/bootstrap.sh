@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 packages=(
     build-essential cmake ninja-build pkg-config git ca-certificates curl python3
     clang libclang-rt-14-dev
-    nginx nginx-dev libsodium-dev libgmp-dev libhiredis-dev libssl-dev libcurl4-openssl-dev redis-server
+    nginx nginx-dev libsodium-dev libgmp-dev libhiredis-dev libssl-dev libcurl4-openssl-dev libevent-dev redis-server
     libsecp256k1-dev libcrypto++-dev
     libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev nasm valgrind
 )

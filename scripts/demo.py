@@ -388,6 +388,41 @@ class Demo:
         check(len(entries) == 1 and out["nullifier"].encode() in entries[0][1],
               "one entry on the policy evidence stream, by nullifier only")
 
+    def proxy_journey(self):
+        step("An unmodified OpenAI SDK pays through `zkcredit proxy`: only its base URL changed")
+        before = self.balance("bob")
+        proxy = subprocess.Popen([self.client, "--state", self.states["bob"], "proxy",
+                                  "--listen", "127.0.0.1:0", self.base + "/v1"],
+                                 stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            ready = proxy.stderr.readline().strip()
+            say(ready)
+            base_url = ready.partition("set base_url=")[2]
+            questions = ["Which SDK is asking?", "And streamed, through the proxy?"]
+            spec = {"base_url": base_url, "calls": [
+                {"kind": "json", "params": json.loads(chat_body(questions[0]))},
+                {"kind": "stream", "params": json.loads(chat_body(questions[1], stream=True))}]}
+            done = subprocess.run(["node", os.path.join(ROOT, "tests", "reference",
+                                                        "openai_sdk.mjs")],
+                                  input=json.dumps(spec), capture_output=True, text=True,
+                                  timeout=300, cwd=ROOT)
+            if done.returncode != 0:
+                raise StepFailed(f"the openai SDK failed: {done.stderr.strip()[-500:]}")
+        finally:
+            proxy.terminate()
+            proxy.communicate(timeout=60)
+        as_json, streamed = json.loads(done.stdout)["results"]
+        check(as_json["ok"] and streamed["ok"], "the SDK parsed both answers")
+        text = as_json["completion"]["choices"][0]["message"]["content"]
+        say(f'{DIM}"{questions[0]}" -> "{text[:60]}..."{RESET}')
+        check(as_json["refund_header"] is None and "zkcredit-refund" not in done.stdout,
+              "the SDK never saw a voucher: the proxy kept both")
+        after = self.balance("bob")
+        charged = sum(expected_cost(q) for q in questions)
+        check(after["tickets_used"] == before["tickets_used"] + 2
+              and after["spendable"] == before["spendable"] - charged,
+              f"two tickets, charged {charged} by their usage; the refunds are in bob's state")
+
     def double_spend(self):
         step("A double spend: bob restores an old copy of his state and reuses a ticket")
         backup = self.states["bob"] + ".backup"
@@ -461,6 +496,7 @@ class Demo:
             self.paid_requests()
             self.provider_view()
             self.policy_refusal()
+            self.proxy_journey()
             self.double_spend()
             self.metrics()
         except StepFailed as failure:

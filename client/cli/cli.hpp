@@ -3,10 +3,12 @@
 // commands themselves (commands.cpp). Help text and exit codes: main.cpp
 // and docs/client.md.
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
 #include "zkclient/error.hpp"
+#include "zkclient/payment.hpp"
 
 namespace zkcredit_cli {
 
@@ -41,6 +43,13 @@ struct Options {
     std::string rpc_url;
     std::string contract;
     std::string chain_key;
+    // proxy
+    std::string listen = "127.0.0.1:8402";
+    std::string token_file;
+    size_t queue_limit = 32;
+    size_t max_body_bytes = 16 << 20;
+    size_t max_header_bytes = 64 << 10;
+    int local_timeout_seconds = 60;
 };
 
 int cmd_init(const Options& options);
@@ -52,6 +61,17 @@ int cmd_refund(const Options& options);
 int cmd_balance(const Options& options);
 int cmd_status(const Options& options);
 int cmd_deposit(const Options& options);
+int cmd_proxy(const Options& options);
+
+// Whether requests use and start precomputed proofs (--no-precompute,
+// ZKCREDIT_PRECOMPUTE=0).
+bool precompute_enabled(const Options& options);
+// Starts `zkcredit precompute --background` for the next ticket, detached.
+void start_background_precompute(const Options& options);
+// How `request`, `refund` and `proxy` pay: the options' keys and limits,
+// notes and test pauses on stderr.
+zkclient::PaymentSettings payment_settings(const Options& options);
+zkclient::PaymentHooks cli_hooks();
 
 // Writes "zkcredit: <message>" to stderr.
 void note(const std::string& message);

@@ -43,6 +43,10 @@ Commands:
   refund --fetch             fetch the refund vouchers that were not received
   balance                    deposit, tickets used, refunds, what is left
   status                     balance plus the deployment, tree and tickets
+  proxy [--listen ADDR:PORT] URL
+                             serve a local endpoint (default 127.0.0.1:8402) that
+                             pays every request it forwards to the API at URL;
+                             point an OpenAI SDK's base_url at it
 
 Options:
   --state FILE               the state file (or $ZKCREDIT_STATE)
@@ -57,6 +61,12 @@ Options:
   --no-precompute            request, sync: start no background precompute, and
                              request ignores a precomputed proof (also
                              ZKCREDIT_PRECOMPUTE=0)
+  --listen ADDR:PORT         proxy: the local address (numeric; beyond loopback
+                             only with a token)
+  --token-file FILE          proxy: require this local token (an owner-only file,
+                             or $ZKCREDIT_PROXY_TOKEN) as the bearer API key
+  --queue N                  proxy: requests that may wait for their turn (32)
+  --max-body BYTES           proxy: the largest local request body (16 MiB)
   -h, --help                 this text
 
 Exit status:
@@ -163,6 +173,18 @@ int run(int argc, char** argv) {
             options.fetch = true;
         } else if (arg == "--background") {
             options.background = true;
+        } else if (arg == "--listen") {
+            options.listen = value();
+        } else if (arg == "--token-file") {
+            options.token_file = value();
+        } else if (arg == "--queue") {
+            const uint64_t n = parse_amount(value(), "--queue");
+            if (n == 0 || n > 100000) usage("--queue must be 1 to 100000");
+            options.queue_limit = static_cast<size_t>(n);
+        } else if (arg == "--max-body") {
+            const uint64_t n = parse_amount(value(), "--max-body");
+            if (n == 0 || n > (1ULL << 32)) usage("--max-body must be 1 to 2^32 bytes");
+            options.max_body_bytes = static_cast<size_t>(n);
         } else if (arg == "--no-precompute") {
             options.no_precompute = true;
         } else if (arg.size() > 1 && arg[0] == '-') {
@@ -234,6 +256,11 @@ int run(int argc, char** argv) {
     if (command == "status") {
         no_positional();
         return zkcredit_cli::cmd_status(options);
+    }
+    if (command == "proxy") {
+        if (positional.size() != 1) usage("proxy needs exactly one URL (the API's base URL)");
+        options.url = positional[0];
+        return zkcredit_cli::cmd_proxy(options);
     }
     usage("unknown command " + command);
 }

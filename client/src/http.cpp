@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include <exception>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -45,10 +46,24 @@ void ensure_curl() { static CurlGlobal global; }
 
 struct Exchange {
     const HttpRequest* request = nullptr;
+    const HttpStream* stream = nullptr;  // nullptr: collect the body
+    CURL* curl = nullptr;
     HttpResponse response;
     bool headers_out = false;
     size_t body_out = 0;
     bool sent_reported = false;
+    bool head_reported = false;
+    // What a callback threw: libcurl is C, so it waits here until
+    // curl_easy_perform has returned.
+    std::exception_ptr failure;
+
+    // The final header block is complete: hand it over once.
+    void report_head() {
+        if (head_reported || stream == nullptr) return;
+        head_reported = true;
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+        if (stream->on_head) stream->on_head(response);
+    }
 
     void maybe_report_sent() {
         if (sent_reported || !headers_out) return;
@@ -67,6 +82,19 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
         ex->response.headers.clear();
         return n;
     }
+    if (line == "\r\n" || line == "\n") {
+        long status = 0;
+        curl_easy_getinfo(ex->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 200) {
+            try {
+                ex->report_head();
+            } catch (...) {
+                ex->failure = std::current_exception();
+                return 0;
+            }
+        }
+        return n;
+    }
     const size_t colon = line.find(':');
     if (colon != std::string_view::npos) {
         ex->response.headers.emplace_back(trim(line.substr(0, colon)),
@@ -77,7 +105,17 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
     auto* ex = static_cast<Exchange*>(user);
-    ex->response.body.append(data, size * count);
+    if (ex->stream == nullptr) {
+        ex->response.body.append(data, size * count);
+        return size * count;
+    }
+    try {
+        ex->report_head();
+        if (ex->stream->on_body) ex->stream->on_body(std::string_view(data, size * count));
+    } catch (...) {
+        ex->failure = std::current_exception();
+        return 0;
+    }
     return size * count;
 }
 
@@ -146,13 +184,17 @@ std::vector<std::string> HttpResponse::header_values(std::string_view name) cons
     return out;
 }
 
-HttpResponse http_send(const HttpRequest& request) {
+namespace {
+
+HttpResponse exchange(const HttpRequest& request, const HttpStream* stream) {
     ensure_curl();
     std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
     if (!curl) network_error("libcurl: cannot create a handle");
     CURL* c = curl.get();
     Exchange ex;
     ex.request = &request;
+    ex.stream = stream;
+    ex.curl = c;
 
     // libcurl connects to the origin; the request line carries the target
     // verbatim, since x binds it byte for byte.
@@ -203,12 +245,23 @@ HttpResponse http_send(const HttpRequest& request) {
     char error[CURL_ERROR_SIZE] = {0};
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
     const CURLcode rc = curl_easy_perform(c);
+    if (ex.failure) std::rethrow_exception(ex.failure);
     if (rc != CURLE_OK) {
         network_error(std::string(request.method) + " " + request.url.origin + request.url.target +
                       ": " + (error[0] ? error : curl_easy_strerror(rc)));
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &ex.response.status);
+    ex.report_head();  // an answer without a body
+    if (stream != nullptr && stream->on_end) stream->on_end();
     return std::move(ex.response);
+}
+
+}  // namespace
+
+HttpResponse http_send(const HttpRequest& request) { return exchange(request, nullptr); }
+
+HttpResponse http_send(const HttpRequest& request, const HttpStream& stream) {
+    return exchange(request, &stream);
 }
 
 std::string fetch_document(const std::string& location, long* http_status) {

@@ -7,7 +7,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "private_file.hpp"
+#include "zkclient/private_file.hpp"
 #include "zkclient/credit.hpp"
 #include "zkclient/error.hpp"
 

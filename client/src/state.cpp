@@ -15,7 +15,7 @@
 
 #include "zkclient/credit.hpp"
 #include "zkclient/error.hpp"
-#include "private_file.hpp"
+#include "zkclient/private_file.hpp"
 
 namespace zkclient {
 

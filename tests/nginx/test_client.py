@@ -16,7 +16,8 @@ import time
 import unittest
 
 import harness
-from zkcredit_fixtures import C_MAX, OTHER_SIGNING_KEY_HEX, REPO_ROOT, SCOPE, Upstream, gateway
+from zkcredit_fixtures import (C_MAX, OTHER_SIGNING_KEY_HEX, REPO_ROOT, SCOPE, Upstream, gateway,
+                               register_deposit)
 
 CLIENT = os.environ.get("ZKC_CLIENT", "")
 REGISTRY = os.environ.get("ZKC_REGISTRY", "")
@@ -57,11 +58,7 @@ class ClientTest(unittest.TestCase):
 
     @classmethod
     def register_id(cls, identity, deposit):
-        """What the provider does once the deposit is paid."""
-        subprocess.run([REGISTRY, "--redis", f"127.0.0.1:{cls.redis.port}", "--prefix", PREFIX,
-                        "register", "--id", identity, "--deposit", str(deposit),
-                        "--publish", cls.leaves_file],
-                       check=True, capture_output=True, timeout=60)
+        register_deposit(REGISTRY, cls.redis.port, cls.leaves_file, identity, deposit)
 
     def state(self, name):
         return os.path.join(self.home, name + ".json")

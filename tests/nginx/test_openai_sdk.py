@@ -9,9 +9,9 @@ import threading
 import unittest
 
 import harness
-from zkcredit_fixtures import (C_MAX, REPO_ROOT, check_refunds, deployment_directives,
-                               make_credentials, publish_root, request_spec, voucher_amount,
-                               write_signing_key)
+from zkcredit_fixtures import (C_MAX, REPO_ROOT, chat_expected, chat_params, check_refunds,
+                               make_credentials, metered_chat_gateway, publish_root, request_spec,
+                               voucher_amount)
 
 import sys
 sys.path.insert(0, os.path.join(REPO_ROOT, "examples"))
@@ -22,11 +22,7 @@ QUESTION = "What does the SDK see of the gateway?"
 
 
 def params(stream):
-    body = {"model": "zk-echo-1", "messages": [{"role": "user", "content": QUESTION}]}
-    if stream:
-        body["stream"] = True
-        body["stream_options"] = {"include_usage": True}
-    return body
+    return chat_params(QUESTION, stream)
 
 
 def sdk_body(body):
@@ -43,26 +39,9 @@ class OpenAISdkTest(unittest.TestCase):
         cls.upstream = chat_upstream.make_server()
         threading.Thread(target=cls.upstream.serve_forever, daemon=True).start()
         cls.redis = harness.Redis().start()
-        prompt_price = chat_upstream.PROMPT_PRICE * 1000000
-        completion_price = chat_upstream.COMPLETION_PRICE * 1000000
-        cls.nginx = harness.Nginx(f"""
-    zkcredit_redis 127.0.0.1:{cls.redis.port};
-    zkcredit_redis_prefix test:;
-    server {{
-        listen 127.0.0.1:%%PORT%%;
-        {deployment_directives()}
-        location /v1/ {{
-            zkcredit on;
-            zkcredit_meter openai;
-            zkcredit_token_price * {prompt_price} {completion_price};
-            proxy_pass http://127.0.0.1:{cls.upstream.server_address[1]};
-            proxy_http_version 1.1;
-            proxy_set_header Accept-Encoding "";
-            proxy_buffering off;
-        }}
-    }}
-""")
-        write_signing_key(cls.nginx.prefix)
+        cls.nginx = metered_chat_gateway(cls.redis.port, cls.upstream.server_address[1],
+                                         chat_upstream.PROMPT_PRICE,
+                                         chat_upstream.COMPLETION_PRICE)
         cls.nginx.start()
         publish_root(cls.redis, cls.made["root_hex"])
         spec = {"base_url": f"http://127.0.0.1:{cls.nginx.port}/v1", "calls": [
@@ -85,11 +64,8 @@ class OpenAISdkTest(unittest.TestCase):
             cls.upstream.server_close()
 
     def upstream_answer(self):
-        prompt = chat_upstream.tokens(QUESTION)
-        answer = chat_upstream.completion_text(prompt, chat_upstream.DEFAULT_MAX_TOKENS)
-        return answer, {"prompt_tokens": len(prompt),
-                        "completion_tokens": len(chat_upstream.tokens(answer)),
-                        "total_tokens": len(prompt) + len(chat_upstream.tokens(answer))}
+        answer, usage, _ = chat_expected(chat_upstream, QUESTION)
+        return answer, usage
 
     def test_json_answer_parses_as_the_upstream_sent_it(self):
         result = self.json_result

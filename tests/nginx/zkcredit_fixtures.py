@@ -324,6 +324,66 @@ def gateway(redis_port, upstream_port, nginx_options=None, **kwargs):
     return nginx
 
 
+def chat_params(question, stream=False):
+    """OpenAI chat completion parameters for the example upstream; a stream
+    asks for the usage chunk."""
+    body = {"model": "zk-echo-1", "messages": [{"role": "user", "content": question}]}
+    if stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+def chat_expected(chat_upstream, question):
+    """What the example upstream answers: the text, OpenAI's usage object
+    and the charge at its prices."""
+    prompt = chat_upstream.tokens(question)
+    answer = chat_upstream.completion_text(prompt, chat_upstream.DEFAULT_MAX_TOKENS)
+    completion = chat_upstream.tokens(answer)
+    usage = {"prompt_tokens": len(prompt), "completion_tokens": len(completion),
+             "total_tokens": len(prompt) + len(completion)}
+    charge = (len(prompt) * chat_upstream.PROMPT_PRICE
+              + len(completion) * chat_upstream.COMPLETION_PRICE)
+    return answer, usage, charge
+
+
+def metered_chat_gateway(redis_port, upstream_port, prompt_price, completion_price,
+                         extra_server=""):
+    """An nginx instance (not started) gating an OpenAI-format chat API with
+    `zkcredit_meter openai` at these prices (credits per token)."""
+    prompt_price *= 1000000
+    completion_price *= 1000000
+    nginx = harness.Nginx(f"""
+    zkcredit_redis 127.0.0.1:{redis_port};
+    zkcredit_redis_prefix test:;
+    server {{
+        listen 127.0.0.1:%%PORT%%;
+        {deployment_directives()}
+        location /v1/ {{
+            zkcredit on;
+            zkcredit_meter openai;
+            zkcredit_token_price * {prompt_price} {completion_price};
+            proxy_pass http://127.0.0.1:{upstream_port};
+            proxy_http_version 1.1;
+            proxy_set_header Accept-Encoding "";
+            proxy_buffering off;
+        }}
+        {extra_server}
+    }}
+""")
+    write_signing_key(nginx.prefix)
+    return nginx
+
+
+def register_deposit(registry, redis_port, leaves_file, identity, deposit):
+    """What the provider does once a deposit is paid: the registry tool
+    records it and publishes the new list of leaves (and root)."""
+    subprocess.run([registry, "--redis", f"127.0.0.1:{redis_port}", "--prefix", "test:",
+                    "register", "--id", identity, "--deposit", str(deposit),
+                    "--publish", leaves_file],
+                   check=True, capture_output=True, timeout=60)
+
+
 def publish_root(redis, root_hex, stopped_at="inf"):
     """What the registry does: the current root scores +inf."""
     redis.command("ZADD", "test:roots", stopped_at, root_hex)

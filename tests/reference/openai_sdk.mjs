@@ -1,10 +1,12 @@
-// Calls a gated chat API with the official `openai` npm client, exactly as
-// an application would, except for the credential header it adds: the
-// answers the SDK parses are printed for the test to compare with what the
-// upstream sent.
+// Calls a chat API with the official `openai` npm client, exactly as an
+// application would: against the gateway with a credential header added,
+// or against `zkcredit proxy` with nothing but its base URL and local token
+// (api_key). The answers the SDK parses are printed for the test to compare
+// with what the upstream sent.
 //
-// stdin:  { base_url, calls: [{ kind: "json" | "stream", params, credential }] }
-// stdout: { results: [{ ok, error?, completion?, chunks?, refund_header? }] }
+// stdin:  { base_url, api_key?, calls: [{ kind: "json" | "stream" | "models", params?, credential? }] }
+// stdout: { results: [{ ok, error?, status?, error_body?, completion?, chunks?, models?,
+//                       refund_header? }] }
 
 import { readFileSync } from "node:fs";
 import OpenAI from "openai";
@@ -14,10 +16,10 @@ const results = [];
 
 for (const call of spec.calls) {
     const client = new OpenAI({
-        apiKey: "unused-by-the-gateway",
+        apiKey: spec.api_key ?? "unused-by-the-gateway",
         baseURL: spec.base_url,
         maxRetries: 0,
-        defaultHeaders: { "ZKCredit-Credential": call.credential },
+        defaultHeaders: call.credential ? { "ZKCredit-Credential": call.credential } : {},
     });
     try {
         if (call.kind === "stream") {
@@ -25,12 +27,16 @@ for (const call of spec.calls) {
             const chunks = [];
             for await (const chunk of stream) chunks.push(chunk);
             results.push({ ok: true, chunks });
+        } else if (call.kind === "models") {
+            const models = [];
+            for await (const model of client.models.list()) models.push(model);
+            results.push({ ok: true, models });
         } else {
             const { data, response } = await client.chat.completions.create(call.params).withResponse();
             results.push({ ok: true, completion: data, refund_header: response.headers.get("zkcredit-refund") });
         }
     } catch (e) {
-        results.push({ ok: false, error: String(e) });
+        results.push({ ok: false, error: String(e), status: e.status, error_body: e.error });
     }
 }
 

@@ -44,7 +44,21 @@ struct HttpResponse {
     std::vector<std::string> header_values(std::string_view name) const;
 };
 
+// Receives a response as it arrives instead of collecting its body: first
+// the final status and headers (body empty), then every piece of the body,
+// then on_end once the whole answer is in. An exception thrown by any of
+// them aborts the exchange and leaves http_send.
+struct HttpStream {
+    std::function<void(const HttpResponse& head)> on_head;
+    std::function<void(std::string_view piece)> on_body;
+    std::function<void()> on_end;
+};
+
 HttpResponse http_send(const HttpRequest& request);
+// The same exchange, streamed: the returned response has an empty body
+// and `stream` has seen all of it. on_head is called exactly once when the
+// exchange returns normally.
+HttpResponse http_send(const HttpRequest& request, const HttpStream& stream);
 
 // GET of a whole http(s) URL, or the contents of a local file for anything
 // else (a path, or file://...). Throws ClientError(network) or (tree) on a
