@@ -39,8 +39,8 @@ test-fuzz: build
 	@cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DZKC_FUZZ=ON \
 		-DZKC_BUILD_MODULE=OFF -DZKC_BUILD_CLIENT=OFF -DZKC_BUILD_BENCH=OFF > /dev/null
-	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
-	@ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz --no-tests=ignore
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
+	@ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j $(JOBS) -L fuzz --no-tests=ignore
 
 bench:
 	@scripts/bootstrap.sh --bench

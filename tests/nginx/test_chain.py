@@ -55,10 +55,18 @@ class ChainTest(unittest.TestCase):
         cls.nginx = gateway(cls.redis.port, cls.upstream.port).start()
         cls.addClassCleanup(cls.nginx.stop)
         cls.ids = dict(zip(("alice", "bob", "carol"), identities(ALICE, BOB, CAROL)))
+        # One deployment; each test starts from the chain as it was just
+        # after it (anvil's snapshots), which costs no forge run.
+        cls.address, cls.deployed_at = cls.contracts.deploy()
+        cls.fresh_chain = None
 
     def setUp(self):
         self.redis.command("FLUSHALL")
-        self.address, self.deployed_at = self.contracts.deploy()
+        cls = type(self)
+        if cls.fresh_chain is not None:
+            # a snapshot is used up by its revert: take the next one
+            self.assertTrue(self.anvil.rpc("evm_revert", cls.fresh_chain))
+        cls.fresh_chain = self.anvil.rpc("evm_snapshot")
 
     def registry(self, *args, expect=0):
         done = subprocess.run([REGISTRY, "--redis", f"127.0.0.1:{self.redis.port}",
