@@ -9,6 +9,7 @@
 
 #include "zkclient/error.hpp"
 #include "zkclient/payment.hpp"
+#include "zkclient/state.hpp"
 
 namespace zkcredit_cli {
 
@@ -61,6 +62,11 @@ int cmd_refund(const Options& options);
 int cmd_balance(const Options& options);
 int cmd_status(const Options& options);
 int cmd_deposit(const Options& options);
+
+// register and deposit: refuses (exit 3) a new deposit amount once tickets
+// of the old one were used; records the amount, durably, when it changed.
+void check_deposit_change(const zkclient::State& state, uint64_t deposit);
+void record_deposit(const Options& options, zkclient::State& state);
 int cmd_proxy(const Options& options);
 
 // Whether requests use and start precomputed proofs (--no-precompute,

@@ -203,19 +203,27 @@ int cmd_init(const Options& options) {
     return 0;
 }
 
-int cmd_register(const Options& options) {
-    zkclient::StateLock lock(options.state_path, options.wait_for_lock);
-    State state = zkclient::state_load(options.state_path);
-    if (state.has_deposit && state.deposit != options.deposit && state.next_ticket != 0) {
+void check_deposit_change(const State& state, uint64_t deposit) {
+    if (state.has_deposit && state.deposit != deposit && state.next_ticket != 0) {
         fail(ExitCode::state, "tickets were already used with the deposit " +
                                   std::to_string(state.deposit) + "; use a new identity");
     }
+}
+
+void record_deposit(const Options& options, State& state) {
     if (!state.has_deposit || state.deposit != options.deposit) {
         state.has_deposit = true;
         state.deposit = options.deposit;
         state.tree = zkclient::TreeInfo{};  // the leaf changes with the deposit
         zkclient::state_save(options.state_path, state);
     }
+}
+
+int cmd_register(const Options& options) {
+    zkclient::StateLock lock(options.state_path, options.wait_for_lock);
+    State state = zkclient::state_load(options.state_path);
+    check_deposit_change(state, options.deposit);
+    record_deposit(options, state);
     const Fr id = zkclient::identity_of(state.k);
     const Fr leaf = zkclient::leaf_of(state.k, state.deposit);
     const std::string id_dec = zkclient::fr_to_dec(id);

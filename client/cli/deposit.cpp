@@ -36,11 +36,7 @@ int cmd_deposit(const Options& options) {
     }
     zkclient::StateLock lock(options.state_path, options.wait_for_lock);
     zkclient::State state = zkclient::state_load(options.state_path);
-    if (state.has_deposit && state.deposit != options.deposit && state.next_ticket != 0) {
-        throw ClientError(ExitCode::state, "tickets were already used with the deposit " +
-                                               std::to_string(state.deposit) +
-                                               "; use a new identity");
-    }
+    check_deposit_change(state, options.deposit);
     try {
         const zkchain::Signer signer = zkchain::Signer::from_file(options.chain_key);
         zkchain::Node node(options.rpc_url, std::chrono::seconds(options.timeout_seconds));
@@ -77,12 +73,7 @@ int cmd_deposit(const Options& options) {
         // The deposit goes into the state before the transaction: after a
         // crash in between, the state names the deposit that may be on
         // chain, and running deposit again finds it there.
-        if (!state.has_deposit || state.deposit != options.deposit) {
-            state.has_deposit = true;
-            state.deposit = options.deposit;
-            state.tree = zkclient::TreeInfo{};
-            zkclient::state_save(options.state_path, state);
-        }
+        record_deposit(options, state);
 
         const auto wait = std::chrono::seconds(options.timeout_seconds);
         zkchain::Receipt receipt;

@@ -168,6 +168,9 @@ Signer Signer::from_file(const std::string& path) {
     } catch (const ChainError&) {
         sodium_free(text);
         key_error("the chain key " + path + " is not 64 hex digits of a secp256k1 secret key");
+    } catch (...) {
+        sodium_free(text);
+        throw;
     }
 }
 
