@@ -4,7 +4,6 @@
 #include "zkregistry/chain.hpp"
 #include "zkregistry/encoding.hpp"
 #include "zkregistry/error.hpp"
-#include "zkregistry/tree.hpp"
 
 namespace zkregistry {
 
@@ -49,37 +48,6 @@ std::vector<SlashOutcome> Slasher::step(size_t max_entries, std::chrono::millise
     return outcomes;
 }
 
-// The deposit's authentication path in the contract's current tree,
-// replayed from its events up to the newest block; none when the contract's
-// root moved while they were read.
-std::optional<std::vector<Fr>> Slasher::current_path(uint64_t leaf_index) {
-    const std::string contract = options_.contract.hex();
-    const uint64_t head = node_.block_number();
-    const std::vector<ChainEvent> events =
-        contract_events(node_, contract, options_.from_block, head, options_.batch_blocks);
-    const std::vector<Registry::LeafRecord> records = replay_events(events);
-    const zkchain::Word root = zkchain::view_word(node_, options_.contract, "currentRoot()");
-    if (events.empty() || zkchain::word_of(events.back().root) != root) {
-        return std::nullopt;
-    }
-    std::vector<Fr> leaves;
-    leaves.reserve(records.size());
-    for (const Registry::LeafRecord& record : records) {
-        leaves.push_back(record.leaf);
-    }
-    if (leaf_index >= leaves.size()) {
-        return std::nullopt;
-    }
-    const std::vector<std::vector<Fr>> levels = build_levels(leaves, kDefaultDepth);
-    const std::vector<Fr> zeros = zero_hashes(kDefaultDepth);
-    std::vector<Fr> siblings;
-    for (unsigned h = 0; h < kDefaultDepth; ++h) {
-        const uint64_t sibling = (leaf_index >> h) ^ 1;
-        siblings.push_back(sibling < levels[h].size() ? levels[h][sibling] : zeros[h]);
-    }
-    return siblings;
-}
-
 std::optional<SlashOutcome> Slasher::settle(const JudgedEvidence& evidence) {
     SlashOutcome outcome;
     outcome.entry_id = evidence.entry_id;
@@ -99,7 +67,9 @@ std::optional<SlashOutcome> Slasher::settle(const JudgedEvidence& evidence) {
         outcome.action = SlashAction::already_slashed;
         return outcome;
     }
-    const std::optional<std::vector<Fr>> siblings = current_path(deposit.leaf_index);
+    const std::optional<std::vector<Fr>> siblings =
+        current_path(node_, options_.contract, options_.from_block, options_.batch_blocks,
+                     deposit.leaf_index);
     if (!siblings) {
         return std::nullopt;
     }

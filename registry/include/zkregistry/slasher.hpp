@@ -57,7 +57,7 @@ public:
 
 private:
     std::optional<SlashOutcome> settle(const JudgedEvidence& evidence);
-    std::optional<std::vector<libverify::Fr>> current_path(uint64_t leaf_index);
+
 
     Registry& registry_;
     zkchain::Node& node_;
