@@ -4,6 +4,7 @@
 #include "zkregistry/chain.hpp"
 #include "zkregistry/encoding.hpp"
 #include "zkregistry/error.hpp"
+#include "zkregistry/tree.hpp"
 
 namespace zkregistry {
 
@@ -17,6 +18,8 @@ const char* slash_action_name(SlashAction action) {
         return "slashed";
     case SlashAction::already_slashed:
         return "already-slashed";
+    case SlashAction::settled:
+        return "settled";
     case SlashAction::unknown_id:
         return "unknown-id";
     case SlashAction::rejected:
@@ -59,19 +62,30 @@ std::optional<SlashOutcome> Slasher::settle(const JudgedEvidence& evidence) {
     outcome.id_hex = fr_to_hex(evidence.id);
     const zkchain::DepositRecord deposit = zkchain::deposit_of(node_, options_.contract, evidence.id);
     outcome.leaf_index = deposit.leaf_index;
-    if (!deposit.registered) {
+    std::optional<std::vector<Fr>> siblings;
+    switch (deposit.status) {
+    case zkchain::DepositStatus::none:
         outcome.action = SlashAction::unknown_id;
         return outcome;
-    }
-    if (deposit.slashed) {
+    case zkchain::DepositStatus::slashed:
         outcome.action = SlashAction::already_slashed;
         return outcome;
-    }
-    const std::optional<std::vector<Fr>> siblings =
-        current_path(node_, options_.contract, options_.from_block, options_.batch_blocks,
-                     deposit.leaf_index);
-    if (!siblings) {
-        return std::nullopt;
+    case zkchain::DepositStatus::withdrawn:
+    case zkchain::DepositStatus::expired:
+        outcome.action = SlashAction::settled;
+        return outcome;
+    case zkchain::DepositStatus::withdrawing:
+        // The leaf is already 0 and the contract reads no path: a pending
+        // withdrawal of a known cheater is slashed instead of paid.
+        siblings = std::vector<Fr>(kDefaultDepth, Fr::zero());
+        break;
+    case zkchain::DepositStatus::active:
+        siblings = current_path(node_, options_.contract, options_.from_block,
+                                options_.batch_blocks, deposit.leaf_index);
+        if (!siblings) {
+            return std::nullopt;
+        }
+        break;
     }
     zkchain::Calldata call("slash(uint256,uint256[20])");
     call.field(evidence.k);
