@@ -11,10 +11,8 @@ import subprocess
 import tempfile
 import unittest
 
-import harness
-from chain_fixtures import BOUNTY, CAST, PRICE, TREASURY, Anvil, Contracts
-from zkcredit_fixtures import (CIRCUIT_WASM, REPO_ROOT, Upstream, gateway, make_credentials,
-                               request_spec)
+from chain_fixtures import BOUNTY, CAST, PRICE, TREASURY, ChainGatewayCase
+from zkcredit_fixtures import CIRCUIT_WASM, REPO_ROOT, make_credentials, request_spec
 
 REGISTRY = os.environ.get("ZKC_REGISTRY", "")
 CLIENT = os.environ.get("ZKC_CLIENT", "")
@@ -40,33 +38,14 @@ def identities(*users):
 
 @unittest.skipUnless(REGISTRY and CIRCUIT_WASM and os.path.exists(CAST),
                      "ZKC_REGISTRY, the circuit or the npm foundry packages are missing")
-class ChainTest(unittest.TestCase):
+class ChainTest(ChainGatewayCase):
     @classmethod
     def setUpClass(cls):
-        # Each piece is stopped even when a later one fails to start.
-        cls.anvil = Anvil().start()
-        cls.addClassCleanup(cls.anvil.stop)
-        cls.contracts = Contracts(cls.anvil)
-        cls.addClassCleanup(cls.contracts.cleanup)
-        cls.redis = harness.Redis().start()
-        cls.addClassCleanup(cls.redis.stop)
-        cls.upstream = Upstream().start()
-        cls.addClassCleanup(cls.upstream.stop)
-        cls.nginx = gateway(cls.redis.port, cls.upstream.port).start()
-        cls.addClassCleanup(cls.nginx.stop)
+        super().setUpClass()
         cls.ids = dict(zip(("alice", "bob", "carol"), identities(ALICE, BOB, CAROL)))
         # One deployment; each test starts from the chain as it was just
         # after it (anvil's snapshots), which costs no forge run.
         cls.address, cls.deployed_at = cls.contracts.deploy()
-        cls.fresh_chain = None
-
-    def setUp(self):
-        self.redis.command("FLUSHALL")
-        cls = type(self)
-        if cls.fresh_chain is not None:
-            # a snapshot is used up by its revert: take the next one
-            self.assertTrue(self.anvil.rpc("evm_revert", cls.fresh_chain))
-        cls.fresh_chain = self.anvil.rpc("evm_snapshot")
 
     def registry(self, *args, expect=0):
         done = subprocess.run([REGISTRY, "--redis", f"127.0.0.1:{self.redis.port}",
