@@ -53,6 +53,19 @@ std::optional<Address> Address::parse(std::string_view text) {
 
 std::string Address::hex() const { return to_hex(bytes.data(), bytes.size()); }
 
+// EIP-55: a letter is upper case where the matching nibble of
+// keccak256(lower-case hex, without 0x) is 8 or more.
+std::string Address::checksummed() const {
+    std::string text = hex();
+    const Word hash = keccak256(reinterpret_cast<const uint8_t*>(text.data()) + 2, text.size() - 2);
+    for (size_t i = 2; i < text.size(); ++i) {
+        const size_t nibble = i - 2;
+        const uint8_t bits = nibble % 2 == 0 ? hash[nibble / 2] >> 4 : hash[nibble / 2] & 15;
+        if (text[i] >= 'a' && bits >= 8) text[i] = static_cast<char>(text[i] - 'a' + 'A');
+    }
+    return text;
+}
+
 std::string to_hex(const uint8_t* data, size_t size) {
     std::string out = "0x";
     out.reserve(2 + 2 * size);

@@ -52,6 +52,7 @@ struct Address {
     // checked: addresses here come from configuration and the node).
     static std::optional<Address> parse(std::string_view text);
     std::string hex() const;  // lower case, with 0x
+    std::string checksummed() const;  // EIP-55 mixed case, with 0x
     bool operator==(const Address& other) const { return bytes == other.bytes; }
     bool operator!=(const Address& other) const { return !(*this == other); }
 };
