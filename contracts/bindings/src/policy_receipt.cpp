@@ -93,6 +93,16 @@ std::optional<PolicyReceipt> parse_policy_receipt(std::string_view text) {
     return receipt;
 }
 
+std::vector<Word> policy_receipt_words(const PolicyReceipt& receipt) {
+    return {receipt.nullifier,
+            word_of(static_cast<Amount>(receipt.credits)),
+            receipt.evidence_digest,
+            word_of(static_cast<Amount>(receipt.issued_at)),
+            word_of(static_cast<Amount>(receipt.signature.v)),
+            receipt.signature.r,
+            receipt.signature.s};
+}
+
 std::optional<Address> policy_receipt_signer(const ReceiptDomain& domain,
                                              const PolicyReceipt& receipt) {
     return recover_signer(policy_receipt_digest(domain, receipt), receipt.signature);

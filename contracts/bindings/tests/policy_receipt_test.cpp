@@ -147,6 +147,28 @@ TEST(PolicyReceipt, ParserRefusesEveryOtherText) {
     }
 }
 
+TEST(PolicyReceipt, BurnCalldataIsWhatCastEncodes) {
+    const Signer signer = Signer::from_hex(kAnvilKey);
+    std::vector<std::vector<Word>> tuples;
+    std::string arguments;
+    for (uint64_t i = 0; i < 3; ++i) {
+        PolicyReceipt receipt = example_receipt();
+        receipt.nullifier[31] = static_cast<uint8_t>(i);
+        receipt.issued_at += i;
+        sign_policy_receipt(signer, kDomain, receipt);
+        tuples.push_back(policy_receipt_words(receipt));
+        arguments += std::string(i ? "," : "") + "(" + to_hex(receipt.nullifier.data(), 32) + "," +
+                     std::to_string(receipt.credits) + "," +
+                     to_hex(receipt.evidence_digest.data(), 32) + "," +
+                     std::to_string(receipt.issued_at) + "," +
+                     std::to_string(receipt.signature.v) + "," +
+                     to_hex(receipt.signature.r.data(), 32) + "," +
+                     to_hex(receipt.signature.s.data(), 32) + ")";
+    }
+    EXPECT_EQ(to_hex(Calldata(kBurnPolicyReceipts).tuple_array(tuples).bytes()),
+              cast(std::string("calldata '") + kBurnPolicyReceipts + "' '[" + arguments + "]'"));
+}
+
 // n - s, big-endian, for s below the secp256k1 group order n.
 Word negate_scalar(const Word& s) {
     const Word n = word_from_hex("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "libverify/base64url.hpp"
 #include "zkchain/ethereum.hpp"
@@ -51,6 +52,12 @@ std::string policy_receipt_text(const PolicyReceipt& receipt);
 // The header's value read strictly: its length, the alphabet, version 1, v
 // 27 or 28. The signature is not checked here (policy_receipt_signer).
 std::optional<PolicyReceipt> parse_policy_receipt(std::string_view text);
+
+// The contract's burn of a batch, and one receipt as its PolicyReceipt
+// tuple (nullifier, credits, evidenceDigest, issuedAt, v, r, s).
+inline constexpr char kBurnPolicyReceipts[] =
+    "burnPolicyReceipts((uint256,uint64,bytes32,uint64,uint8,bytes32,bytes32)[])";
+std::vector<Word> policy_receipt_words(const PolicyReceipt& receipt);
 
 // The address that signed the receipt for `domain`, as the contract's
 // ecrecover finds it (none for a signature it would refuse).
