@@ -3,30 +3,23 @@ carries the gateway's signed promise to burn its C_max, in a header and in
 the audit stream. Real nginx, real module, real Redis; the signature is
 checked by Foundry's cast, the digest computed here from the specification."""
 
-import base64
 import hashlib
 import json
-import os
-import subprocess
 import time
 import unittest
 
 import harness
-from chain_fixtures import CAST
 from openai_upstream import OpenAIUpstream
+from receipt_fixtures import (OTHER_RECEIPT_KEY, RECEIPT_HEADER, RECEIPT_KEY, RECEIPT_SIGNER,
+                              cast_verifies, parse_receipt, receipt_digest, write_receipt_key)
 from zkcredit_fixtures import (C_MAX, Upstream, deployment_directives, make_credentials,
                                publish_root, request_spec, voucher_amount, write_signing_key)
 
 FRANK = {"k": "666666666666666666", "deposit": "1000000"}
 
-# anvil's second development account: a published test key
-RECEIPT_KEY = "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
-RECEIPT_SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
-OTHER_RECEIPT_KEY = "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
 CHAIN_ID = 31337
 CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 DEPOSIT_CONTRACT = f"eip155:{CHAIN_ID}:{CONTRACT}"
-RECEIPT_HEADER = "ZKCredit-Policy-Receipt"
 HEADER_REASON = b"violation: test content"
 STREAM_REASON = b"violation: streamed content"
 JSON_REASON = b"Your request was rejected by the safety system."
@@ -86,37 +79,6 @@ def gateway_body(redis_port, upstream_port, chat_port, receipts=None):
 """
 
 
-def write_key(prefix, hex_key=RECEIPT_KEY, mode=0o600, name="receipt.key"):
-    return write_signing_key(prefix, hex_key, mode, name)
-
-
-def parse_receipt(text):
-    """The receipt's fields, read as the specification lays them out."""
-    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    if len(raw) != 146 or raw[0] != 1:
-        raise ValueError(f"not a version 1 receipt of 146 bytes: {len(raw)} bytes")
-    return {"nullifier": raw[1:33], "credits": int.from_bytes(raw[33:41], "big"),
-            "evidence": raw[41:73], "issued_at": int.from_bytes(raw[73:81], "big"),
-            "signature": raw[81:146]}
-
-
-def receipt_digest(fields, chain_id=CHAIN_ID, contract=CONTRACT):
-    """sha256(abi.encodePacked(tag, uint256 chain id, address, nullifier,
-    uint64 credits, evidence digest, uint64 issued_at))."""
-    packed = (b"zkcredit/v1/policy-receipt" + chain_id.to_bytes(32, "big")
-              + bytes.fromhex(contract[2:]) + fields["nullifier"]
-              + fields["credits"].to_bytes(8, "big") + fields["evidence"]
-              + fields["issued_at"].to_bytes(8, "big"))
-    return hashlib.sha256(packed).digest()
-
-
-def cast_verifies(digest, signature, address):
-    done = subprocess.run([CAST, "wallet", "verify", "--no-hash", "--address", address,
-                           "0x" + digest.hex(), "0x" + signature.hex()],
-                          capture_output=True, text=True, timeout=30)
-    return done.returncode == 0
-
-
 def setUpModule():
     global MADE, CREDS
     names = list(REQUESTS)
@@ -132,7 +94,7 @@ class ReceiptTest(unittest.TestCase):
         cls.chat = OpenAIUpstream().start()
         cls.nginx = harness.Nginx(gateway_body(cls.redis.port, cls.upstream.port, cls.chat.port))
         write_signing_key(cls.nginx.prefix)
-        write_key(cls.nginx.prefix)
+        write_receipt_key(cls.nginx.prefix)
         cls.nginx.start()
         publish_root(cls.redis, MADE["root_hex"])
 
@@ -176,10 +138,10 @@ class ReceiptTest(unittest.TestCase):
         self.assertEqual(fields["evidence"], hashlib.sha256(reason).digest())
         self.assertTrue(before <= fields["issued_at"] <= after, fields["issued_at"])
         self.assertIn(fields["signature"][64], (27, 28))
-        digest = receipt_digest(fields)
+        digest = receipt_digest(fields, CHAIN_ID, CONTRACT)
         self.assertTrue(cast_verifies(digest, fields["signature"], RECEIPT_SIGNER))
         # bound to the deployment: not valid for another chain
-        self.assertFalse(cast_verifies(receipt_digest(fields, chain_id=1), fields["signature"],
+        self.assertFalse(cast_verifies(receipt_digest(fields, 1, CONTRACT), fields["signature"],
                                        RECEIPT_SIGNER))
         self.assertEqual(voucher_amount(resp.header("ZKCredit-Refund")), 0)
 
@@ -243,8 +205,8 @@ class ReceiptConfigTest(unittest.TestCase):
         nginx = harness.Nginx(body)
         try:
             write_signing_key(nginx.prefix)
-            write_key(nginx.prefix, key, mode)
-            write_key(nginx.prefix, OTHER_RECEIPT_KEY, name="other.key")
+            write_receipt_key(nginx.prefix, key, mode)
+            write_receipt_key(nginx.prefix, OTHER_RECEIPT_KEY, name="other.key")
             return nginx.check_config()
         finally:
             nginx.discard()
