@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "zkchain/deposits.hpp"
+#include "zkchain/policy_burns.hpp"
 #include "zkregistry/error.hpp"
 
 namespace zkregistry {
@@ -43,20 +43,10 @@ Burner::Burner(Registry& registry, zkchain::Node& node, const zkchain::Signer& s
 // by anyone else would revert the whole batch, so it is refused here.
 const zkchain::ReceiptDomain& Burner::domain() {
     if (!domain_) {
-        const Word signer = zkchain::view_word(node_, options_.contract, "receiptSigner()");
-        std::copy(signer.begin() + 12, signer.end(), receipt_signer_.bytes.begin());
+        receipt_signer_ = zkchain::receipt_signer(node_, options_.contract);
         domain_ = zkchain::ReceiptDomain{node_.chain_id(), options_.contract};
     }
     return *domain_;
-}
-
-bool Burner::burned(const Word& nullifier) {
-    const std::vector<Word> words = zkchain::result_words(node_.view(
-        options_.contract, zkchain::Calldata("policyBurned(uint256)").word(nullifier).bytes()));
-    if (words.size() != 1) {
-        throw ChainError(ChainErrorKind::malformed, "policyBurned(uint256) returned no bool");
-    }
-    return zkchain::word_integer(words[0], 8, "policyBurned") != 0;
 }
 
 std::vector<BurnOutcome> Burner::step(std::chrono::milliseconds block) {
@@ -68,8 +58,7 @@ std::vector<BurnOutcome> Burner::step(std::chrono::milliseconds block) {
     const zkchain::ReceiptDomain& where = domain();
 
     std::vector<BurnOutcome> outcomes;
-    std::vector<std::vector<Word>> batch;
-    std::vector<Word> batch_nullifiers;
+    std::vector<zkchain::PolicyReceipt> batch;
     std::set<Word> seen;
     for (const PolicyEvidence& entry : entries) {
         BurnOutcome outcome;
@@ -85,22 +74,20 @@ std::vector<BurnOutcome> Burner::step(std::chrono::milliseconds block) {
         outcome.credits = receipt->credits;
         if (zkchain::policy_receipt_signer(where, *receipt) != receipt_signer_) {
             outcome.reason = "not signed by the contract's receipt signer";
-        } else if (!seen.insert(receipt->nullifier).second || burned(receipt->nullifier)) {
+        } else if (!seen.insert(receipt->nullifier).second ||
+                   zkchain::policy_burned(node_, options_.contract, receipt->nullifier)) {
             outcome.action = BurnAction::already_burned;
         } else {
             outcome.action = BurnAction::burned;
-            batch.push_back(zkchain::policy_receipt_words(*receipt));
-            batch_nullifiers.push_back(receipt->nullifier);
+            batch.push_back(*receipt);
         }
         outcomes.push_back(std::move(outcome));
     }
 
     if (!batch.empty()) {
-        zkchain::Calldata call(zkchain::kBurnPolicyReceipts);
-        call.tuple_array(batch);
         try {
-            const zkchain::Receipt mined = node_.transact(signer_, options_.contract, 0,
-                                                          call.bytes(), options_.mined_within);
+            const zkchain::Receipt mined = zkchain::burn_policy_receipts(
+                node_, signer_, options_.contract, batch, options_.mined_within);
             for (BurnOutcome& outcome : outcomes) {
                 if (outcome.action == BurnAction::burned) outcome.transaction = mined.transaction;
             }
@@ -108,9 +95,11 @@ std::vector<BurnOutcome> Burner::step(std::chrono::milliseconds block) {
             if (e.kind() != ChainErrorKind::reverted) {
                 throw;
             }
-            for (const Word& nullifier : batch_nullifiers) {
-                if (burned(nullifier)) {
-                    return {};  // burned meanwhile: the next step leaves it out
+            for (const zkchain::PolicyReceipt& receipt : batch) {
+                if (zkchain::policy_burned(node_, options_.contract, receipt.nullifier)) {
+                    // burned meanwhile (forced): read the batch again
+                    // without it; each pass finds one more burned
+                    return step(std::chrono::milliseconds(0));
                 }
             }
             throw;

@@ -264,4 +264,13 @@ bool word_field(const Word& word, libverify::Fr& out) {
     return libverify::Fr::from_bytes_be(word.data(), out);
 }
 
+std::optional<Address> word_address(const Word& word) {
+    for (size_t i = 0; i < 12; ++i) {
+        if (word[i] != 0) return std::nullopt;
+    }
+    Address address;
+    std::copy(word.begin() + 12, word.end(), address.bytes.begin());
+    return address;
+}
+
 }  // namespace zkchain

@@ -51,15 +51,14 @@ public:
     // burnPolicyReceipts transaction, and once it is mined the cursor moves
     // past the whole batch. When no entry is waiting, waits up to `block`.
     // A batch whose transaction reverts because one of its receipts was
-    // burned meanwhile (a forced burn) settles nothing: the next step reads
-    // it again. Any other revert (the contract lacks the funds, the key is
+    // burned meanwhile (a forced burn) is read again and sent without it.
+    // Any other revert (the contract lacks the funds, the key is
     // not the treasury's before the burn delay) throws zkchain::ChainError
     // and leaves the cursor where it was, as does a node that fails.
     std::vector<BurnOutcome> step(std::chrono::milliseconds block);
 
 private:
     const zkchain::ReceiptDomain& domain();
-    bool burned(const zkchain::Word& nullifier);
 
     Registry& registry_;
     zkchain::Node& node_;

@@ -124,5 +124,7 @@ std::vector<Word> result_words(const Bytes& result);
 // does not fit in `bits` (at most 128).
 Amount word_integer(const Word& word, unsigned bits, const std::string& what);
 bool word_field(const Word& word, libverify::Fr& out);
+// An ABI address word (12 zero bytes, then the address); none otherwise.
+std::optional<Address> word_address(const Word& word);
 
 }  // namespace zkchain
