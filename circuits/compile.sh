@@ -1,6 +1,6 @@
 #!/bin/bash
-# Compiles the credit circuit (r1cs, wasm witness generator, symbols) with the
-# circom compiler from node_modules.
+# Compiles the credit and withdrawal circuits (r1cs, wasm witness generator,
+# symbols) with the circom compiler from node_modules.
 #   circuits/compile.sh [OUT_DIR]      default: build/circuits
 set -euo pipefail
 
@@ -10,5 +10,7 @@ out=$(realpath -m "${1:-$root/build/circuits}")
 cd "$root"
 rel_out=$(realpath -m --relative-to="$root" "$out")
 mkdir -p "$out"
-node node_modules/circom2/cli.js circuits/credit_main.circom \
-    --r1cs --wasm --sym --O2 -l node_modules -o "$rel_out" > "$out/compile.log"
+for circuit in credit_main withdraw_main; do
+    node node_modules/circom2/cli.js "circuits/$circuit.circom" \
+        --r1cs --wasm --sym --O2 -l node_modules -o "$rel_out" > "$out/$circuit.compile.log"
+done

@@ -1,6 +1,7 @@
 pragma circom 2.1.0;
 
-// The zkcredit credit statement, protocol version 1 (docs/protocol.md §5).
+// The zkcredit credit statement, protocol version 1 (docs/protocol.md §5),
+// and the parts it shares with the withdrawal statement (withdraw.circom).
 //
 // Public inputs, in this order: root, scope, c_max, key_hash, x, nullifier,
 // signal_y, c_new. Everything else is private to the user.
@@ -41,6 +42,82 @@ template RangeCheck(bits) {
     signal input in;
     component to_bits = Num2Bits(bits);
     to_bits.in <== in;
+}
+
+// The refund state a statement for ticket `ticket` builds on: genesis
+// (ticket 0, no refunds yet) or a server signature on H(s, c, refund) with
+// c = H(k, R_prev, ticket, salt_prev), by the key whose hash is key_hash.
+// The commitment names the ticket it allows, so a statement for ticket i
+// needs the voucher the server signed for ticket i - 1: a user's statements
+// form one chain with no skipped ticket, and a withdrawal's ticket count is
+// the number of tickets the chain used (docs/protocol.md §3.2).
+// Amounts are range-checked to 64 bits and the ticket to 32 by the caller.
+template RefundState() {
+    signal input k;
+    signal input scope;
+    signal input key_hash;
+    signal input ticket;
+    signal input genesis;
+    signal input refund_total_prev;
+    signal input salt_prev;
+    signal input refund;
+    signal input voucher_r8x;
+    signal input voucher_r8y;
+    signal input voucher_s;
+    signal input key_ax;
+    signal input key_ay;
+    signal output refund_total;
+
+    genesis * (1 - genesis) === 0;
+    genesis * refund_total_prev === 0;
+    genesis * refund === 0;
+    genesis * ticket === 0;
+
+    component key_hasher = Poseidon(2);
+    key_hasher.inputs[0] <== key_ax;
+    key_hasher.inputs[1] <== key_ay;
+    key_hasher.out === key_hash;
+
+    component c_prev = Poseidon(4);
+    c_prev.inputs[0] <== k;
+    c_prev.inputs[1] <== refund_total_prev;
+    c_prev.inputs[2] <== ticket;
+    c_prev.inputs[3] <== salt_prev;
+    component voucher_message = Poseidon(3);
+    voucher_message.inputs[0] <== scope;
+    voucher_message.inputs[1] <== c_prev.out;
+    voucher_message.inputs[2] <== refund;
+
+    component voucher = EdDSAPoseidonVerifier();
+    voucher.enabled <== 1 - genesis;
+    voucher.Ax <== key_ax;
+    voucher.Ay <== key_ay;
+    voucher.S <== voucher_s;
+    voucher.R8x <== voucher_r8x;
+    voucher.R8y <== voucher_r8y;
+    voucher.M <== voucher_message.out;
+
+    refund_total <== refund_total_prev + refund;
+}
+
+// Ticket `ticket`'s nullifier and the share of k on the line y = k + a x:
+// a = H(k, s, ticket), nullifier = H(a), signal_y = k + a * x.
+template TicketShare() {
+    signal input k;
+    signal input scope;
+    signal input ticket;
+    signal input x;
+    signal input nullifier;
+    signal input signal_y;
+
+    component a_hash = Poseidon(3);
+    a_hash.inputs[0] <== k;
+    a_hash.inputs[1] <== scope;
+    a_hash.inputs[2] <== ticket;
+    component n_hash = Poseidon(1);
+    n_hash.inputs[0] <== a_hash.out;
+    n_hash.out === nullifier;
+    signal_y === k + a_hash.out * x;
 }
 
 template Credit(depth) {
@@ -97,36 +174,22 @@ template Credit(depth) {
     }
     tree.root === root;
 
-    // 2. Genesis (no refunds yet) or a server signature on H(s, c, r) with
-    //    c = H(k, R_prev, salt_prev), by the key whose hash is public.
-    genesis * (1 - genesis) === 0;
-    genesis * refund_total_prev === 0;
-    genesis * refund === 0;
-
-    component key_hasher = Poseidon(2);
-    key_hasher.inputs[0] <== key_ax;
-    key_hasher.inputs[1] <== key_ay;
-    key_hasher.out === key_hash;
-
-    component c_prev = Poseidon(3);
-    c_prev.inputs[0] <== k;
-    c_prev.inputs[1] <== refund_total_prev;
-    c_prev.inputs[2] <== salt_prev;
-    component voucher_message = Poseidon(3);
-    voucher_message.inputs[0] <== scope;
-    voucher_message.inputs[1] <== c_prev.out;
-    voucher_message.inputs[2] <== refund;
-
-    component voucher = EdDSAPoseidonVerifier();
-    voucher.enabled <== 1 - genesis;
-    voucher.Ax <== key_ax;
-    voucher.Ay <== key_ay;
-    voucher.S <== voucher_s;
-    voucher.R8x <== voucher_r8x;
-    voucher.R8y <== voucher_r8y;
-    voucher.M <== voucher_message.out;
-
-    signal refund_total <== refund_total_prev + refund;
+    // 2. The refund state this ticket builds on.
+    component state = RefundState();
+    state.k <== k;
+    state.scope <== scope;
+    state.key_hash <== key_hash;
+    state.ticket <== ticket;
+    state.genesis <== genesis;
+    state.refund_total_prev <== refund_total_prev;
+    state.salt_prev <== salt_prev;
+    state.refund <== refund;
+    state.voucher_r8x <== voucher_r8x;
+    state.voucher_r8y <== voucher_r8y;
+    state.voucher_s <== voucher_s;
+    state.key_ax <== key_ax;
+    state.key_ay <== key_ay;
+    signal refund_total <== state.refund_total;
     amount_checks[4] = RangeCheck(64);
     amount_checks[4].in <== refund_total;
 
@@ -138,19 +201,19 @@ template Credit(depth) {
     solvent.out === 1;
 
     // 4. Rate-limit nullifier and the share of k for this request.
-    component a_hash = Poseidon(3);
-    a_hash.inputs[0] <== k;
-    a_hash.inputs[1] <== scope;
-    a_hash.inputs[2] <== ticket;
-    component n_hash = Poseidon(1);
-    n_hash.inputs[0] <== a_hash.out;
-    n_hash.out === nullifier;
-    signal_y === k + a_hash.out * x;
+    component share = TicketShare();
+    share.k <== k;
+    share.scope <== scope;
+    share.ticket <== ticket;
+    share.x <== x;
+    share.nullifier <== nullifier;
+    share.signal_y <== signal_y;
 
-    // 5. The new refund state commitment.
-    component c_next = Poseidon(3);
+    // 5. The new refund state commitment, for the next ticket.
+    component c_next = Poseidon(4);
     c_next.inputs[0] <== k;
     c_next.inputs[1] <== refund_total;
-    c_next.inputs[2] <== salt_new;
+    c_next.inputs[2] <== ticket + 1;
+    c_next.inputs[3] <== salt_new;
     c_next.out === c_new;
 }

@@ -29,7 +29,8 @@ sys.path.insert(0, os.path.join(ROOT, "examples"))
 
 import chat_upstream  # noqa: E402  (the price list, to check the charges)
 import harness  # noqa: E402  (starts and stops nginx and redis-server)
-from chain_fixtures import CAST, TREASURY, Anvil, Contracts  # noqa: E402  (anvil, forge, cast)
+from chain_fixtures import (  # noqa: E402  (anvil, forge, cast)
+    BURN_DELAY, CAST, CHALLENGE_WINDOW, DEPOSIT_LIFETIME, TREASURY, Anvil, Contracts)
 
 SCOPE = 1
 C_MAX = 1000
@@ -180,9 +181,14 @@ class Demo:
         self.contract, deployed_at = self.contracts.deploy(
             price=PRICE, bounty=BOUNTY, scope=SCOPE, c_max=C_MAX, key_hash=int(key_hash, 16))
         say(f"EtherCreditDeposits at {self.contract} (block {deployed_at}): {PRICE} wei per "
-            f"credit, minimum {C_MAX} credits, slash bounty {BOUNTY} wei")
+            f"credit, minimum {C_MAX} credits, slash bounty {BOUNTY} wei; withdrawals can be "
+            f"challenged for {CHALLENGE_WINDOW // 3600} h, an unused deposit expires after "
+            f"{DEPOSIT_LIFETIME // 86400} days, a policy receipt can be forced to burn after "
+            f"{BURN_DELAY // 3600} h")
         for view, expected in (("scope()(uint256)", SCOPE), ("cMax()(uint64)", C_MAX),
-                               ("pricePerCredit()(uint256)", PRICE)):
+                               ("pricePerCredit()(uint256)", PRICE),
+                               ("challengeWindow()(uint64)", CHALLENGE_WINDOW),
+                               ("depositLifetime()(uint64)", DEPOSIT_LIFETIME)):
             check(int(self.contracts.call(self.contract, view).split()[0]) == expected,
                   f"the contract's {view.split('(')[0]} is {expected}")
         with open(self.contract_conf, "w") as f:

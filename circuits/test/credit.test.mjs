@@ -35,10 +35,11 @@ bob.index = tree.append(p.leaf(bob.k, bob.deposit));
 
 const x = requestBinding("POST", "/v1/chat/completions", Buffer.from('{"q":1}'), Buffer.alloc(16, 1));
 
-// A voucher the server issued for `user`'s commitment H(k, refundTotalPrev, saltPrev).
-function voucherFor(user, refundTotalPrev, refund, { scope = SCOPE, prv = serverPrv } = {}) {
+// A voucher the server issued for `user`'s commitment H(k, refundTotalPrev,
+// ticket, saltPrev): the state that allows ticket `ticket`.
+function voucherFor(user, ticket, refundTotalPrev, refund, { scope = SCOPE, prv = serverPrv } = {}) {
     const saltPrev = 4242n;
-    const c = p.commitment(user.k, refundTotalPrev, saltPrev);
+    const c = p.commitment(user.k, refundTotalPrev, ticket, saltPrev);
     return { ...p.signVoucher(prv, scope, c, refund), refundTotalPrev, saltPrev };
 }
 
@@ -67,19 +68,37 @@ async function refused(inp) {
     await assert.rejects(witness(inp), /Assert Failed|Error in template/);
 }
 
-test("genesis request within the deposit is accepted", async () => {
+test("requests within the deposit are accepted", async () => {
     await accepted(input(alice));
-    await accepted(input(alice, { ticket: 4n }));          // 5 * 1000 = 5000 = D
+    // 5 * 1000 = 5000 = D
+    await accepted(input(alice, { ticket: 4n, voucher: voucherFor(alice, 4n, 0n, 0n) }));
 });
 
 test("overspending by one unit is refused", async () => {
-    await refused(input(alice, { ticket: 5n }));            // 6000 > 5000
-    await refused(input({ ...alice, deposit: 4999n }, { ticket: 4n }));
+    await refused(input(alice, { ticket: 5n, voucher: voucherFor(alice, 5n, 0n, 0n) }));  // 6000 > 5000
+    await refused(input({ ...alice, deposit: 4999n }, { ticket: 4n, voucher: voucherFor(alice, 4n, 0n, 0n) }));
+});
+
+test("a chain has no skipped ticket: genesis is ticket 0, a voucher allows the ticket it names", async () => {
+    await refused(input(alice, { ticket: 1n }));
+    await refused(input(alice, { ticket: 4n }));
+    const forFive = voucherFor(alice, 5n, 700n, 300n);
+    await accepted(input(alice, { ticket: 5n, voucher: forFive }));
+    await refused(input(alice, { ticket: 4n, voucher: forFive }));
+    await refused(input(alice, { ticket: 6n, voucher: forFive }));
+});
+
+test("the new commitment names the next ticket", async () => {
+    const inp = input(alice);
+    inp.c_new = p.commitment(alice.k, 0n, 0n, 99n).toString();
+    await refused(inp);
+    inp.c_new = p.commitment(alice.k, 0n, 1n, 99n).toString();
+    await accepted(inp);
 });
 
 test("a voucher's refunds extend what can be spent, exactly", async () => {
-    await accepted(input(alice, { ticket: 5n, voucher: voucherFor(alice, 700n, 300n) }));
-    await refused(input(alice, { ticket: 5n, voucher: voucherFor(alice, 700n, 299n) }));
+    await accepted(input(alice, { ticket: 5n, voucher: voucherFor(alice, 5n, 700n, 300n) }));
+    await refused(input(alice, { ticket: 5n, voucher: voucherFor(alice, 5n, 700n, 299n) }));
 });
 
 test("a leaf that is not in the tree is refused", async () => {
@@ -96,16 +115,16 @@ test("claiming a deposit other than the registered one is refused", async () => 
 });
 
 test("forged, misdirected and transferred vouchers are refused", async () => {
-    const good = voucherFor(alice, 700n, 300n);
+    const good = voucherFor(alice, 5n, 700n, 300n);
     await refused(input(alice, { ticket: 5n, voucher: { ...good, s: good.s + 1n } }));
     await refused(input(alice, { ticket: 5n, voucher: { ...good, refund: 301n } }));
     await refused(input(alice, { ticket: 5n, voucher: { ...good, refundTotalPrev: 701n } }));
     // signed by a key other than the one whose hash is public
-    await refused(input(alice, { ticket: 5n, voucher: voucherFor(alice, 700n, 300n, { prv: otherPrv }) }));
+    await refused(input(alice, { ticket: 5n, voucher: voucherFor(alice, 5n, 700n, 300n, { prv: otherPrv }) }));
     // signed for another deployment
-    await refused(input(alice, { ticket: 5n, voucher: voucherFor(alice, 700n, 300n, { scope: SCOPE + 1n }) }));
+    await refused(input(alice, { ticket: 5n, voucher: voucherFor(alice, 5n, 700n, 300n, { scope: SCOPE + 1n }) }));
     // Bob's voucher used by Alice: its commitment does not open with her key
-    await refused(input(alice, { ticket: 5n, voucher: voucherFor(bob, 700n, 300n) }));
+    await refused(input(alice, { ticket: 5n, voucher: voucherFor(bob, 5n, 700n, 300n) }));
 });
 
 test("the public key hash must name the voucher's key even at genesis", async () => {
@@ -115,7 +134,7 @@ test("the public key hash must name the voucher's key even at genesis", async ()
 });
 
 test("genesis cannot carry refunds", async () => {
-    const inp = input(alice, { ticket: 5n });
+    const inp = input(alice);
     inp.refund = "1000";
     await refused(inp);
     const flag = input(alice);
@@ -133,17 +152,17 @@ test("wrong nullifier, signal or state commitment is refused", async () => {
 
 test("amounts that would wrap around the field are refused", async () => {
     // a "negative" previous total, r - 1000, would cancel a charge
-    const inp = input(alice, { ticket: 5n, voucher: voucherFor(alice, R - 1000n, 2000n) });
+    const inp = input(alice, { ticket: 5n, voucher: voucherFor(alice, 5n, R - 1000n, 2000n) });
     await refused(inp);
     await refused(input({ ...alice, deposit: 1n << 64n }));
-    await refused(input(alice, { ticket: 1n << 32n }));
+    await refused(input(alice, { ticket: 1n << 32n, voucher: voucherFor(alice, 1n << 32n, 0n, 0n) }));
     await refused(input(alice, { cMax: 1n << 64n }));
 });
 
 test("a real proof verifies under the ceremony's key, and only for its public inputs",
     { skip: !(zkey && existsSync(zkey)) && "no zkey" }, async () => {
         const vk = JSON.parse(await import("node:fs").then((fs) => fs.readFileSync(vkPath, "utf8")));
-        const inp = input(alice, { ticket: 1n, voucher: voucherFor(alice, 0n, 250n), saltNew: BigInt("0x" + randomBytes(16).toString("hex")) });
+        const inp = input(alice, { ticket: 1n, voucher: voucherFor(alice, 1n, 0n, 250n), saltNew: BigInt("0x" + randomBytes(16).toString("hex")) });
         const { proof, publicSignals } = await snarkjs.groth16.fullProve(inp, wasm, zkey);
         assert.deepEqual(publicSignals, [inp.root, inp.scope, inp.c_max, inp.key_hash, inp.x,
             inp.nullifier, inp.signal_y, inp.c_new]);

@@ -340,7 +340,7 @@ int cmd_precompute(const Options& options) {
                                    " (a precompute is bound to it)");
     }
     zkclient::Statement next;
-    zkclient::assemble_statement(state, state.next_ticket, Fr::zero(), Fr::zero(), next);
+    zkclient::assemble_statement(state, state.chain_ticket(), Fr::zero(), Fr::zero(), next);
     zkclient::ProvingKeys prover;
     zkclient::load_proving_keys(options.zkey_path, options.witness_dat_path, prover);
     if (zkclient::key_fingerprint(prover.key) != zkclient::key_fingerprint(vk)) {
@@ -357,7 +357,7 @@ int cmd_precompute(const Options& options) {
     if (options.background) {
         const State now = zkclient::state_load(options.state_path);
         zkclient::Statement current;
-        zkclient::assemble_statement(now, now.next_ticket, Fr::zero(), Fr::zero(), current);
+        zkclient::assemble_statement(now, now.chain_ticket(), Fr::zero(), Fr::zero(), current);
         if (current.index != next.index ||
             zkclient::statement_binding(current.input, zkclient::key_fingerprint(vk)) !=
                 precomputed.get().binding) {
@@ -425,7 +425,7 @@ std::string next_ticket_proof(const State& state, const Options& options) {
     try {
         zkclient::require_solvent(state);
         zkclient::Statement next;
-        zkclient::assemble_statement(state, state.next_ticket, Fr::zero(), Fr::zero(), next);
+        zkclient::assemble_statement(state, state.chain_ticket(), Fr::zero(), Fr::zero(), next);
         return zkclient::precompute_file_name(zkclient::precompute_check(
             zkclient::precompute_path(options.state_path),
             zkclient::statement_binding(next.input, zkclient::key_fingerprint(vk)), next.index));
@@ -464,7 +464,7 @@ int cmd_status(const Options& options) {
     }
     out["tickets"] = tickets;
     const std::string next_proof = next_ticket_proof(state, options);
-    out["next_ticket"] = {{"index", state.next_ticket}, {"precomputed", next_proof}};
+    out["next_ticket"] = {{"index", state.chain_ticket()}, {"precomputed", next_proof}};
     if (options.json) {
         print_json(out);
         return 0;
@@ -480,7 +480,7 @@ int cmd_status(const Options& options) {
                   << "\n";
     }
     if (state.has_deposit) print_balance_text(zkclient::balance_of(state));
-    std::cout << "next ticket    " << state.next_ticket << ", precomputed proof: " << next_proof
+    std::cout << "next ticket    " << state.chain_ticket() << ", precomputed proof: " << next_proof
               << "\n";
     for (const TicketRecord& t : state.tickets) {
         std::cout << "ticket " << t.index << "  " << zkclient::ticket_status_name(t.status);

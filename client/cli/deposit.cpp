@@ -43,11 +43,11 @@ int cmd_deposit(const Options& options) {
         const libverify::Fr id = zkclient::identity_of(state.k);
 
         const zkchain::DepositRecord existing = zkchain::deposit_of(node, *contract, id);
-        if (existing.registered) {
+        if (existing.status != zkchain::DepositStatus::none) {
             chain_failure("the contract already holds a deposit of " +
-                          std::to_string(existing.credits) + " credits for this identity" +
-                          (existing.slashed ? ", slashed" : "") +
-                          "; an identity deposits once: use a new state file");
+                          std::to_string(existing.credits) + " credits for this identity (" +
+                          zkchain::deposit_status_name(existing.status) +
+                          "); an identity deposits once: use a new state file");
         }
         // A state that has met the gateway knows its deployment: a contract
         // of another one would take the money for credits the gateway

@@ -474,7 +474,7 @@ void Proxy::snapshot_state() {
                            {"refund", t.has_voucher ? json(t.refund) : json(nullptr)}});
     }
     json snapshot = {{"balance", zkclient::balance_json(b)},
-                     {"next_ticket", state.next_ticket},
+                     {"next_ticket", state.chain_ticket()},
                      {"pending_vouchers", b.missing_vouchers},
                      {"tickets", tickets}};
     std::lock_guard<std::mutex> lock(mutex_);

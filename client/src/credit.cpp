@@ -85,8 +85,8 @@ Fr leaf_of(const Fr& k, uint64_t deposit) noexcept {
     return hash({identity_of(k), Fr::from_u64(deposit)});
 }
 
-Fr commitment_of(const Fr& k, uint64_t refund_total, const Fr& salt) noexcept {
-    return hash({k, Fr::from_u64(refund_total), salt});
+Fr commitment_of(const Fr& k, uint64_t refund_total, uint64_t next_ticket, const Fr& salt) noexcept {
+    return hash({k, Fr::from_u64(refund_total), Fr::from_u64(next_ticket), salt});
 }
 
 Ticket ticket_of(const Fr& k, const Fr& scope, uint32_t index) noexcept {
@@ -232,7 +232,7 @@ Status credit_input_assemble(const CreditParameters& params, CreditInput& out) n
     in.x = params.x;
     in.nullifier = ticket.nullifier;
     in.signal_y = signal_of(params.k, ticket.secret, params.x);
-    in.c_new = commitment_of(params.k, refund_total, params.salt_new);
+    in.c_new = commitment_of(params.k, refund_total, uint64_t{params.ticket} + 1, params.salt_new);
     in.k = params.k;
     in.deposit = Fr::from_u64(params.deposit);
     for (size_t h = 0; h < kCreditTreeDepth; ++h) {

@@ -249,7 +249,7 @@ Balance balance_of(const State& state) {
     Balance b;
     b.deposit = state.deposit;
     b.c_max = state.deployment.known ? state.deployment.c_max : 0;
-    b.tickets_used = state.next_ticket;
+    b.tickets_used = state.chain_ticket();
     b.refund_total = state.refund_total();
     b.spendable = static_cast<__int128>(b.deposit) + b.refund_total -
                   static_cast<__int128>(b.tickets_used) * b.c_max;
@@ -302,7 +302,7 @@ void require_synced(const State& state) {
 
 void require_solvent(const State& state) {
     const DeploymentInfo& d = state.deployment;
-    const uint32_t index = state.next_ticket;
+    const uint32_t index = state.chain_ticket();
     const uint64_t refund_total = state.refund_total();
     if (index == UINT32_MAX) fail(ExitCode::insufficient, "every ticket of this identity is used");
     if (!solvent(index, d.c_max, state.deposit, refund_total)) {
@@ -315,6 +315,26 @@ void require_solvent(const State& state) {
                  std::to_string(refund_total) +
                  (b.missing_vouchers ? "; try zkcredit refund --fetch" : ""));
     }
+}
+
+void require_reusable(const State& state, uint32_t index) {
+    if (state.withdrawal.started) {
+        fail(ExitCode::insufficient,
+             "the deposit is being withdrawn (ticket " + std::to_string(state.withdrawal.tickets) +
+                 " is the withdrawal's): a request now would reveal the secret and forfeit the "
+                 "deposit");
+    }
+    const TicketRecord* record = state.ticket(index);
+    if (record == nullptr || record->status == TicketStatus::reserved ||
+        record->status == TicketStatus::refused) {
+        return;
+    }
+    fail(ExitCode::unavailable,
+         "ticket " + std::to_string(index) + " was sent and its voucher has not come back (" +
+             ticket_status_name(record->status) +
+             "); the next request needs it, and proving the ticket for another request would "
+             "reveal the secret: run zkcredit refund --fetch (the gateway refunds an unserved "
+             "ticket after its settle timeout)");
 }
 
 bool sync_tree(State& state, const std::string& leaves_location) {
@@ -460,7 +480,8 @@ PaymentResult Wallet::pay(const HttpRequest& original, const HttpStream* stream)
     if (unknown) recover_vouchers(true, true);
 
     require_solvent(state_);
-    const uint32_t index = state_.next_ticket;
+    const uint32_t index = state_.chain_ticket();
+    require_reusable(state_, index);
     result.paid = true;
     result.ticket = index;
 
@@ -491,9 +512,13 @@ PaymentResult Wallet::pay(const HttpRequest& original, const HttpStream* stream)
         record.index = index;
         record.method = original.method;
         record.url = url.origin + url.target;
-        state_.tickets.push_back(record);
+        if (TicketRecord* earlier = state_.ticket(index)) {
+            *earlier = record;
+        } else {
+            state_.tickets.push_back(record);
+        }
     }
-    state_.next_ticket = index + 1;
+    if (state_.next_ticket <= index) state_.next_ticket = index + 1;
     bool reserved = false;
 
     for (;;) {

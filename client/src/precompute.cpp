@@ -204,7 +204,7 @@ Status credit_precompute(const ProvingKey& key, const CreditWitnessGenerator& ge
         }
         secrets = ticket_of(s.k, s.scope, ticket);
         s.salt_new = random_field_element();
-        s.c_new = commitment_of(s.k, refund_total, s.salt_new);
+        s.c_new = commitment_of(s.k, refund_total, uint64_t{ticket} + 1, s.salt_new);
         // The witness at x: its request signals set, everything else as bound.
         auto witness_at = [&](const Fr& x, std::vector<Fr>& w) {
             s.x = x;

@@ -76,18 +76,17 @@ const char* ticket_status_name(TicketStatus status) noexcept {
 }
 
 const TicketRecord* State::head() const noexcept {
-    const TicketRecord* best = nullptr;
-    unsigned __int128 best_total = 0;
+    const TicketRecord* newest = nullptr;
     for (const TicketRecord& t : tickets) {
-        if (!t.has_voucher) continue;
-        const unsigned __int128 total = static_cast<unsigned __int128>(t.refund_total) + t.refund;
-        if (best == nullptr || total > best_total ||
-            (total == best_total && t.index > best->index)) {
-            best = &t;
-            best_total = total;
-        }
+        if (t.has_voucher && (newest == nullptr || t.index > newest->index)) newest = &t;
     }
-    return best;
+    return newest;
+}
+
+uint32_t State::chain_ticket() const noexcept {
+    const TicketRecord* h = head();
+    if (h == nullptr) return 0;
+    return h->index == UINT32_MAX ? UINT32_MAX : h->index + 1;
 }
 
 uint64_t State::refund_total() const noexcept {
@@ -95,11 +94,15 @@ uint64_t State::refund_total() const noexcept {
     return h == nullptr ? 0 : h->refund_total + h->refund;
 }
 
-TicketRecord* State::ticket(uint32_t index) noexcept {
-    for (TicketRecord& t : tickets) {
+const TicketRecord* State::ticket(uint32_t index) const noexcept {
+    for (const TicketRecord& t : tickets) {
         if (t.index == index) return &t;
     }
     return nullptr;
+}
+
+TicketRecord* State::ticket(uint32_t index) noexcept {
+    return const_cast<TicketRecord*>(std::as_const(*this).ticket(index));
 }
 
 std::string state_to_json(const State& state) {
@@ -153,6 +156,12 @@ std::string state_to_json(const State& state) {
         tickets.push_back(std::move(entry));
     }
     doc["tickets"] = std::move(tickets);
+    const WithdrawalRecord& w = state.withdrawal;
+    if (w.started) {
+        doc["withdrawal"] = {{"recipient", w.recipient}, {"tickets", w.tickets},
+                             {"transaction", w.transaction}, {"deadline", w.deadline},
+                             {"finalized", w.finalized}};
+    }
     return doc.dump(2) + "\n";
 }
 
@@ -216,6 +225,15 @@ State state_from_json(const std::string& text) {
             }
             if (r.index >= state.next_ticket) fail("a ticket at or above next_ticket");
             state.tickets.push_back(std::move(r));
+        }
+        if (const auto w = doc.find("withdrawal"); w != doc.end()) {
+            WithdrawalRecord& record = state.withdrawal;
+            record.started = true;
+            record.recipient = w->at("recipient").get<std::string>();
+            record.tickets = w->at("tickets").get<uint32_t>();
+            record.transaction = w->at("transaction").get<std::string>();
+            record.deadline = w->at("deadline").get<uint64_t>();
+            record.finalized = w->at("finalized").get<bool>();
         }
         return state;
     } catch (const json::exception& e) {

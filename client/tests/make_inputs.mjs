@@ -32,11 +32,12 @@ bob.index = tree.append(p.leaf(bob.k, bob.deposit));
 
 const x = requestBinding("POST", "/v1/chat/completions", Buffer.from('{"q":1}'), Buffer.alloc(16, 1));
 
-// A voucher the server issued for bob's commitment H(k, refundTotalPrev, saltPrev).
+// A voucher the server issued for bob's commitment H(k, refundTotalPrev, 2, saltPrev),
+// the state that allows his ticket 2.
 const refundTotalPrev = 700n;
 const saltPrev = 4242n;
 const voucher = {
-    ...p.signVoucher(serverPrv, SCOPE, p.commitment(bob.k, refundTotalPrev, saltPrev), 250n),
+    ...p.signVoucher(serverPrv, SCOPE, p.commitment(bob.k, refundTotalPrev, 2n, saltPrev), 250n),
     refundTotalPrev,
     saltPrev,
 };

@@ -212,7 +212,8 @@ TEST_F(CreditPrecomputeTest, FinishedProofVerifiesAndIsUsedOnce) {
     EXPECT_TRUE(in.x == x);
     EXPECT_TRUE(in.salt_new == salt);
     const Fr refund_total = in.refund_total_prev + in.refund;
-    EXPECT_TRUE(in.c_new == commitment_of(in.k, refund_total.to_canonical()[0], salt));
+    EXPECT_TRUE(in.c_new == commitment_of(in.k, refund_total.to_canonical()[0],
+                                          uint64_t{ticket_of_case(in)} + 1, salt));
     const Ticket t = ticket_of(in.k, in.scope, ticket_of_case(in));
     EXPECT_TRUE(in.signal_y == signal_of(in.k, t.secret, x));
     // The very statement the full prover proves.

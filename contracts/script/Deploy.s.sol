@@ -5,7 +5,9 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {CreditDeposits} from "../src/CreditDeposits.sol";
 import {EtherCreditDeposits} from "../src/EtherCreditDeposits.sol";
+import {IWithdrawalVerifier} from "../src/IWithdrawalVerifier.sol";
 import {TokenCreditDeposits} from "../src/TokenCreditDeposits.sol";
+import {Groth16Verifier} from "../src/WithdrawalVerifier.sol";
 import {vm} from "../test/Cheats.sol";
 
 /// Deploys one deposit contract (docs/operations.md §10.4), with the
@@ -14,7 +16,12 @@ import {vm} from "../test/Cheats.sol";
 ///   ZKC_DEPLOYER_KEY     the deployer's private key (hex)
 ///   ZKC_SCOPE, ZKC_C_MAX, ZKC_KEY_HASH, ZKC_PRICE, ZKC_MIN_CREDITS,
 ///   ZKC_SLASH_BOUNTY, ZKC_TREASURY
+///   ZKC_RECEIPT_SIGNER   the address of the gateway's policy-receipt key
 ///   ZKC_TOKEN            an ERC-20 address, or unset for ether
+///   ZKC_WITHDRAWAL_VERIFIER  a deployed withdrawal verifier, or unset to
+///                        deploy src/WithdrawalVerifier.sol first
+///   ZKC_CHALLENGE_WINDOW, ZKC_DEPOSIT_LIFETIME, ZKC_BURN_DELAY
+///                        seconds; unset: 3 days, 365 days, 1 day
 ///
 /// forge deploys the Poseidon libraries first and links them.
 contract Deploy {
@@ -28,10 +35,18 @@ contract Deploy {
             pricePerCredit: vm.envUint("ZKC_PRICE"),
             minCredits: uint64(vm.envUint("ZKC_MIN_CREDITS")),
             slashBounty: vm.envUint("ZKC_SLASH_BOUNTY"),
-            treasury: vm.envAddress("ZKC_TREASURY")
+            treasury: vm.envAddress("ZKC_TREASURY"),
+            withdrawalVerifier: IWithdrawalVerifier(vm.envOr("ZKC_WITHDRAWAL_VERIFIER", address(0))),
+            challengeWindow: uint64(vm.envOr("ZKC_CHALLENGE_WINDOW", uint256(3 days))),
+            depositLifetime: uint64(vm.envOr("ZKC_DEPOSIT_LIFETIME", uint256(365 days))),
+            receiptSigner: vm.envAddress("ZKC_RECEIPT_SIGNER"),
+            burnDelay: uint64(vm.envOr("ZKC_BURN_DELAY", uint256(1 days)))
         });
         uint256 token = vm.envOr("ZKC_TOKEN", uint256(0));
         vm.startBroadcast(vm.envUint("ZKC_DEPLOYER_KEY"));
+        if (address(p.withdrawalVerifier) == address(0)) {
+            p.withdrawalVerifier = IWithdrawalVerifier(address(new Groth16Verifier()));
+        }
         if (token == 0) {
             deposits = new EtherCreditDeposits(p);
         } else {

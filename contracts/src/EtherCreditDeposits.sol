@@ -12,6 +12,11 @@ contract EtherCreditDeposits is CreditDeposits {
         _register(id, msg.value);
     }
 
+    /// Adds msg.value to the bond that backs the provider's policy receipts.
+    function fundBond() external payable nonReentrant {
+        _addToBond(msg.value);
+    }
+
     function _payOut(address to, uint256 amount) internal override {
         (bool sent,) = to.call{value: amount}("");
         if (!sent) {

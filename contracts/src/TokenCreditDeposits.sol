@@ -24,12 +24,23 @@ contract TokenCreditDeposits is CreditDeposits {
     /// Takes `amount` (approved beforehand), a whole number of credits, for
     /// identity `id` = H(k).
     function deposit(uint256 id, uint256 amount) external nonReentrant {
+        _take(amount);
+        _register(id, amount);
+    }
+
+    /// Takes `amount` (approved beforehand) into the bond that backs the
+    /// provider's policy receipts.
+    function fundBond(uint256 amount) external nonReentrant {
+        _take(amount);
+        _addToBond(amount);
+    }
+
+    function _take(uint256 amount) private {
         uint256 balanceBefore = token.balanceOf(address(this));
         token.safeTransferFrom(msg.sender, address(this), amount);
         if (token.balanceOf(address(this)) - balanceBefore != amount) {
             revert TransferAmountMismatch();
         }
-        _register(id, amount);
     }
 
     function _payOut(address to, uint256 amount) internal override {

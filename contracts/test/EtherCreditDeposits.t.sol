@@ -35,6 +35,10 @@ contract Reentrant {
         target.slash(k, path);
     }
 
+    function challenge(uint256 id, uint256 x, uint256 y) external {
+        target.challenge(id, x, y);
+    }
+
     receive() external payable {
         require(!refuse, "payment refused");
         if (callback.length != 0) {
@@ -56,7 +60,8 @@ contract EtherCreditDepositsTest is Support {
     uint256 constant PRICE = TestParameters.PRICE;
 
     function setUp() public {
-        deposits = new EtherCreditDeposits(TestParameters.get(treasury));
+        deployVerifier();
+        deposits = new EtherCreditDeposits(TestParameters.get(treasury, verifier));
         zeros = new TreeHarness().zeros();
         vm.deal(alice, 100 ether);
         vm.deal(bob, 100 ether);
@@ -91,7 +96,8 @@ contract EtherCreditDepositsTest is Support {
         CreditDeposits.Deposit memory d = deposits.depositOf(identity(K_ALICE));
         assertEq(d.credits, 2_000_000, "credits = paid / price");
         assertEq(d.leafIndex, 0, "first leaf");
-        assertTrue(d.registered && !d.slashed, "active");
+        assertStatus(d.status, CreditDeposits.Status.Active, "active");
+        assertEq(d.depositedAt, block.timestamp, "deposited now");
         (, uint256 root) = new TreeHarness().append(leaf);
         assertEq(deposits.currentRoot(), root, "root of the one leaf H(H(k), D)");
     }
@@ -139,7 +145,7 @@ contract EtherCreditDepositsTest is Support {
 
         assertEq(hunter.balance, TestParameters.BOUNTY, "bounty to the caller");
         assertEq(deposits.treasuryOwed(), 3_000_000 * PRICE - TestParameters.BOUNTY, "rest owed to the treasury");
-        assertTrue(deposits.depositOf(identity(K_ALICE)).slashed, "slashed");
+        assertStatus(deposits.depositOf(identity(K_ALICE)).status, CreditDeposits.Status.Slashed, "slashed");
         // The tree now holds only Bob's leaf, at index 1.
         TreeHarness expected = new TreeHarness();
         expected.append(0);
@@ -196,12 +202,14 @@ contract EtherCreditDepositsTest is Support {
         attacker.setCallback(abi.encodeCall(CreditDeposits.slash, (K_BOB, pathNextTo(0, zeros))));
         attacker.slash(K_ALICE, pathNextTo(leafBob, zeros));
         assertReentryRefused(attacker);
-        assertTrue(!deposits.depositOf(identity(K_BOB)).slashed, "the re-entered slash did nothing");
+        assertStatus(
+            deposits.depositOf(identity(K_BOB)).status, CreditDeposits.Status.Active, "the re-entered slash did nothing"
+        );
         assertEq(address(attacker).balance, TestParameters.BOUNTY, "one bounty");
 
         // The treasury's payout, re-entering payTreasury and deposit.
         Reentrant hostileTreasury = new Reentrant();
-        EtherCreditDeposits other = new EtherCreditDeposits(TestParameters.get(address(hostileTreasury)));
+        EtherCreditDeposits other = new EtherCreditDeposits(TestParameters.get(address(hostileTreasury), verifier));
         hostileTreasury.setTarget(other);
         uint256 id = identity(K_ALICE);
         vm.prank(alice);
@@ -226,7 +234,7 @@ contract EtherCreditDepositsTest is Support {
     function test_aTreasuryThatRefusesBlocksOnlyItsOwnPayout() public {
         Reentrant refusing = new Reentrant();
         refusing.setRefuse(true);
-        EtherCreditDeposits withBadTreasury = new EtherCreditDeposits(TestParameters.get(address(refusing)));
+        EtherCreditDeposits withBadTreasury = new EtherCreditDeposits(TestParameters.get(address(refusing), verifier));
         uint256 id = identity(K_ALICE);
         vm.prank(alice);
         withBadTreasury.deposit{value: 1_000_000 * PRICE}(id);

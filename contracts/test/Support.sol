@@ -5,6 +5,8 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 
 import {DepositTree} from "../src/DepositTree.sol";
 import {CreditDeposits} from "../src/CreditDeposits.sol";
+import {IWithdrawalVerifier} from "../src/IWithdrawalVerifier.sol";
+import {Groth16Verifier} from "../src/WithdrawalVerifier.sol";
 import {vm} from "./Cheats.sol";
 
 /// DepositTree's internal operations, callable from the tests.
@@ -28,6 +30,13 @@ abstract contract Support {
 
     uint256 internal constant DEPTH = 20;
 
+    IWithdrawalVerifier internal verifier;
+
+    /// The real withdrawal verifier (snarkjs's export of the committed zkey).
+    function deployVerifier() internal {
+        verifier = IWithdrawalVerifier(address(new Groth16Verifier()));
+    }
+
     function assertEq(uint256 got, uint256 want, string memory what) internal pure {
         if (got != want) {
             revert Mismatch(what, got, want);
@@ -40,12 +49,43 @@ abstract contract Support {
         }
     }
 
+    function assertStatus(CreditDeposits.Status got, CreditDeposits.Status want, string memory what)
+        internal
+        pure
+    {
+        assertEq(uint8(got), uint8(want), what);
+    }
+
     /// A call back into a deposit contract failed, and failed at its reentrancy guard.
     function assertRefusedByGuard(bool succeeded, bytes memory result) internal pure {
         assertTrue(!succeeded, "re-entry failed");
         assertEq(
             uint32(bytes4(result)), uint32(ReentrancyGuard.ReentrancyGuardReentrantCall.selector), "refused by the guard"
         );
+    }
+
+    /// A policy receipt for `target` signed with the receipt key by vm.sign.
+    function signReceipt(CreditDeposits target, uint256 nullifier_, uint64 credits, uint64 issuedAt)
+        internal
+        view
+        returns (CreditDeposits.PolicyReceipt memory)
+    {
+        return signReceiptWith(TestParameters.RECEIPT_KEY, target, nullifier_, credits, issuedAt);
+    }
+
+    function signReceiptWith(
+        uint256 key,
+        CreditDeposits target,
+        uint256 nullifier_,
+        uint64 credits,
+        uint64 issuedAt
+    ) internal view returns (CreditDeposits.PolicyReceipt memory receipt) {
+        bytes32 evidence = sha256(abi.encodePacked("refused by policy", nullifier_));
+        bytes32 digest = target.policyReceiptDigest(nullifier_, credits, evidence, issuedAt);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        receipt = CreditDeposits.PolicyReceipt({
+            nullifier: nullifier_, credits: credits, evidenceDigest: evidence, issuedAt: issuedAt, v: v, r: r, s: s
+        });
     }
 
     function oracle(string[] memory args) internal returns (bytes memory) {
@@ -85,16 +125,28 @@ abstract contract Support {
 
 /// The parameters the deposit tests deploy with: 1 credit = 1 gwei (or 1 token
 /// base unit times 10^9), C_max 1000 credits, a bounty of 100,000 credits'
-/// worth out of a minimum deposit of 1,000,000 credits.
+/// worth out of a minimum deposit of 1,000,000 credits; a three-day challenge
+/// window, a one-year deposit lifetime and a one-day burn delay.
 library TestParameters {
     uint256 internal constant PRICE = 1 gwei;
     uint64 internal constant C_MAX = 1000;
     uint64 internal constant MIN_CREDITS = 1_000_000;
     uint256 internal constant BOUNTY = 100_000 * PRICE;
     uint256 internal constant SCOPE = 0x5c0e;
-    uint256 internal constant KEY_HASH = 0x6b657921;
+    /// H(Ax, Ay) of the voucher key test/withdrawal.mjs signs with; the
+    /// withdrawal tests compare it with the oracle's.
+    uint256 internal constant KEY_HASH = 0x24bd6c2350d54eb7a6ec6ff3ab83fed5acbc117f351170215efc02cae9bdcff4;
+    uint64 internal constant CHALLENGE_WINDOW = 3 days;
+    uint64 internal constant DEPOSIT_LIFETIME = 365 days;
+    uint64 internal constant BURN_DELAY = 1 days;
+    /// The policy-receipt key; vm.sign signs with it.
+    uint256 internal constant RECEIPT_KEY = 0x5ec2e7c0ffee;
 
-    function get(address treasury) internal pure returns (CreditDeposits.Parameters memory p) {
+    function get(address treasury, IWithdrawalVerifier verifier)
+        internal
+        pure
+        returns (CreditDeposits.Parameters memory p)
+    {
         uint256[] memory keyHashes = new uint256[](1);
         keyHashes[0] = KEY_HASH;
         p = CreditDeposits.Parameters({
@@ -104,7 +156,12 @@ library TestParameters {
             pricePerCredit: PRICE,
             minCredits: MIN_CREDITS,
             slashBounty: BOUNTY,
-            treasury: treasury
+            treasury: treasury,
+            withdrawalVerifier: verifier,
+            challengeWindow: CHALLENGE_WINDOW,
+            depositLifetime: DEPOSIT_LIFETIME,
+            receiptSigner: vm.addr(RECEIPT_KEY),
+            burnDelay: BURN_DELAY
         });
     }
 }

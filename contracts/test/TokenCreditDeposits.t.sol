@@ -63,6 +63,7 @@ contract TokenCreditDepositsTest is Support {
     uint256[21] zeros;
 
     function setUp() public {
+        deployVerifier();
         zeros = new TreeHarness().zeros();
     }
 
@@ -72,7 +73,7 @@ contract TokenCreditDepositsTest is Support {
         internal
         returns (TokenCreditDeposits deposits, uint256 paid, uint256 id)
     {
-        deposits = new TokenCreditDeposits(token, TestParameters.get(treasury));
+        deposits = new TokenCreditDeposits(token, TestParameters.get(treasury, verifier));
         paid = credits * PRICE;
         token.mint(alice, paid);
         vm.prank(alice);
@@ -104,7 +105,7 @@ contract TokenCreditDepositsTest is Support {
         vm.expectRevert(abi.encodeWithSelector(SafeERC20.SafeERC20FailedOperation.selector, address(token)));
         deposits.deposit(id, paid);
         assertEq(deposits.leafCount(), 0, "no leaf");
-        assertTrue(!deposits.depositOf(id).registered, "not registered");
+        assertStatus(deposits.depositOf(id).status, CreditDeposits.Status.None, "not registered");
     }
 
     function test_aTokenWithATransferFeeIsRefused() public {

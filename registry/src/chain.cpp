@@ -1,5 +1,7 @@
 #include "zkregistry/chain.hpp"
 
+#include "zkchain/deposits.hpp"
+
 #include <algorithm>
 #include <string_view>
 #include <utility>
@@ -72,6 +74,31 @@ std::vector<std::string_view> data_words(const std::string& data, size_t count) 
     return words;
 }
 
+// What the registry's log and revocation record name as the cause.
+const char* cause_name(ChainEvent::Kind kind) {
+    switch (kind) {
+    case ChainEvent::Kind::withdrawal_requested:
+        return "withdrawal";
+    case ChainEvent::Kind::expired:
+        return "expiry";
+    default:
+        return "slash";
+    }
+}
+
+uint64_t& counter(FollowStep& step, ChainEvent::Kind kind) {
+    switch (kind) {
+    case ChainEvent::Kind::deposited:
+        return step.deposits;
+    case ChainEvent::Kind::withdrawal_requested:
+        return step.withdrawals;
+    case ChainEvent::Kind::expired:
+        return step.expiries;
+    default:
+        return step.slashes;
+    }
+}
+
 std::string lower(std::string text) {
     std::transform(text.begin(), text.end(), text.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -127,6 +154,23 @@ std::vector<ChainEvent> decode_logs(const json& logs, const std::string& contrac
             event.kind = ChainEvent::Kind::slashed;
             event.leaf_index = integer_word(words[0], 32, "leafIndex");
             event.root = field_word(words[2], "root");
+        } else if (topic == kWithdrawalRequestedTopic) {
+            // (uint32 leafIndex, uint256 root, address recipient, uint32 tickets,
+            //  uint64 refundTotal, uint256 nullifier, uint256 x, uint256 y, uint64 deadline)
+            const auto words = data_words(data, 9);
+            event.kind = ChainEvent::Kind::withdrawal_requested;
+            event.leaf_index = integer_word(words[0], 32, "leafIndex");
+            event.root = field_word(words[1], "root");
+            event.nullifier = field_word(words[5], "nullifier");
+            event.x = field_word(words[6], "x");
+            event.y = field_word(words[7], "y");
+            event.deadline = integer_word(words[8], 64, "deadline");
+        } else if (topic == kDepositExpiredTopic) {
+            // (uint32 leafIndex, uint256 root, uint256 providerAmount)
+            const auto words = data_words(data, 3);
+            event.kind = ChainEvent::Kind::expired;
+            event.leaf_index = integer_word(words[0], 32, "leafIndex");
+            event.root = field_word(words[1], "root");
         } else {
             continue;
         }
@@ -160,7 +204,9 @@ std::vector<ChainEvent> contract_events(zkchain::Node& node, const std::string& 
             {"address", contract},
             {"fromBlock", zkchain::to_quantity(start)},
             {"toBlock", zkchain::to_quantity(end)},
-            {"topics", json::array({json::array({kDepositedTopic, kSlashedTopic})})},
+            {"topics", json::array({json::array({kDepositedTopic, kSlashedTopic,
+                                                 kWithdrawalRequestedTopic,
+                                                 kDepositExpiredTopic})})},
         };
         std::vector<ChainEvent> batch =
             decode_logs(node.call("eth_getLogs", json::array({filter})), contract);
@@ -181,7 +227,7 @@ std::vector<Registry::LeafRecord> replay_events(const std::vector<ChainEvent>& e
             leaves.push_back(event.leaf);
         } else {
             if (event.leaf_index >= records.size() || records[event.leaf_index].id != event.id) {
-                throw Error(ErrorKind::refused, "the contract slashes a leaf it never had");
+                throw Error(ErrorKind::refused, "the contract clears a leaf it never had");
             }
             records[event.leaf_index].leaf = Fr::zero();
             records[event.leaf_index].revoked_by = event.transaction;
@@ -192,6 +238,33 @@ std::vector<Registry::LeafRecord> replay_events(const std::vector<ChainEvent>& e
         throw Error(ErrorKind::refused, "the contract's events give another root than its own");
     }
     return records;
+}
+
+std::optional<std::vector<Fr>> current_path(zkchain::Node& node, const zkchain::Address& contract,
+                                            uint64_t from_block, uint64_t batch_blocks,
+                                            uint64_t leaf_index) {
+    const uint64_t head = node.block_number();
+    const std::vector<ChainEvent> events =
+        contract_events(node, contract.hex(), from_block, head, batch_blocks);
+    const std::vector<Registry::LeafRecord> records = replay_events(events);
+    const zkchain::Word root = zkchain::view_word(node, contract, "currentRoot()");
+    if (events.empty() || zkchain::word_of(events.back().root) != root ||
+        leaf_index >= records.size()) {
+        return std::nullopt;
+    }
+    std::vector<Fr> leaves;
+    leaves.reserve(records.size());
+    for (const Registry::LeafRecord& record : records) {
+        leaves.push_back(record.leaf);
+    }
+    const std::vector<std::vector<Fr>> levels = build_levels(leaves, kDefaultDepth);
+    const std::vector<Fr> zeros = zero_hashes(kDefaultDepth);
+    std::vector<Fr> siblings;
+    for (unsigned h = 0; h < kDefaultDepth; ++h) {
+        const uint64_t sibling = (leaf_index >> h) ^ 1;
+        siblings.push_back(sibling < levels[h].size() ? levels[h][sibling] : zeros[h]);
+    }
+    return siblings;
 }
 
 std::vector<ChainEvent> Follower::logs(uint64_t from, uint64_t to) {
@@ -254,15 +327,30 @@ void Follower::apply(const ChainEvent& event, FollowStep& result) {
         return;
     }
     if (!known || known->index != event.leaf_index) {
-        throw Error(ErrorKind::refused, where + " slashes a leaf the registry does not hold");
+        throw Error(ErrorKind::refused, where + " clears a leaf the registry does not hold");
     }
+    // The ticket is spent before the leaf goes, so that a pass cut short in
+    // between still leaves it spent when it is met again.
+    spend_withdrawal_ticket(event, result);
     if (known->revoked) {
         ++result.already_applied;
         return;
     }
-    registry_.revoke_identity(event.id, {"slash", event.transaction},
+    registry_.revoke_identity(event.id, {cause_name(event.kind), event.transaction},
                               ChainCheck{event.leaf_index, event.root});
-    ++result.slashes;
+    ++counter(result, event.kind);
+}
+
+void Follower::spend_withdrawal_ticket(const ChainEvent& event, FollowStep& result) {
+    if (event.kind != ChainEvent::Kind::withdrawal_requested) {
+        return;
+    }
+    const std::optional<std::pair<Fr, Fr>> earlier =
+        registry_.spend_withdrawal_ticket(event.nullifier, event.x, event.y);
+    if (earlier && registry_.append_double_spend(event.id, event.nullifier, *earlier,
+                                                 {event.x, event.y})) {
+        ++result.withdrawal_conflicts;
+    }
 }
 
 FollowStep Follower::resync(uint64_t safe) {
@@ -275,7 +363,8 @@ FollowStep Follower::resync(uint64_t safe) {
     }
     const std::vector<Registry::LeafRecord> records = replay_events(events);
     for (const ChainEvent& event : events) {
-        ++(event.kind == ChainEvent::Kind::deposited ? result.deposits : result.slashes);
+        ++counter(result, event.kind);
+        spend_withdrawal_ticket(event, result);
     }
     registry_.replace_tree(records, std::to_string(safe) + " " + *hash);
     result.reached = safe;

@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include <sodium.h>
+
 #include "libverify/field_helpers.hpp"
 #include "libverify/poseidon.hpp"
 #include "zkregistry/encoding.hpp"
@@ -176,7 +178,10 @@ Keys::Keys(const std::string& prefix)
       chain_cursor(prefix + "registry:chain-cursor"),
       slash_cursor(prefix + "registry:slash-cursor"),
       policy_evidence(prefix + "evidence:policy"),
-      burn_cursor(prefix + "registry:burn-cursor") {}
+      burn_cursor(prefix + "registry:burn-cursor"),
+      prefix_(prefix) {}
+
+std::string Keys::nullifier(const Fr& value) const { return prefix_ + "n:" + fr_to_hex(value); }
 
 const char* evidence_action_name(EvidenceAction action) {
     switch (action) {
@@ -595,6 +600,64 @@ std::string Registry::burn_cursor() { return read_cursor(keys_.burn_cursor); }
 
 void Registry::set_burn_cursor(const std::string& entry_id) {
     connection_.run({"SET", keys_.burn_cursor, entry_id});
+}
+
+namespace {
+
+// KEYS[1] the ticket's record; ARGV x, y. The module's spend script without
+// the root check (a withdrawal names no root): a record that exists is
+// answered with its share, otherwise the withdrawal's share is stored with
+// the time rounded up to the minute, as a request's would be.
+constexpr const char* kSpendWithdrawalScript =
+    "local seen = redis.call('HMGET', KEYS[1], 'x', 'y')\n"
+    "if seen[1] then return {seen[1], seen[2]} end\n"
+    "local now = tonumber(redis.call('TIME')[1])\n"
+    "redis.call('HSET', KEYS[1], 'x', ARGV[1], 'y', ARGV[2], 'a', 'withdrawal',\n"
+    "           't', math.ceil(now / 60) * 60)\n"
+    "return {}\n";
+
+}  // namespace
+
+std::optional<std::pair<Fr, Fr>> Registry::spend_withdrawal_ticket(const Fr& nullifier,
+                                                                   const Fr& x, const Fr& y) {
+    const std::string key = keys_.nullifier(nullifier);
+    const Reply seen = connection_.run(
+        {"EVAL", kSpendWithdrawalScript, "1", key, fr_to_hex(x), fr_to_hex(y)});
+    require_array(seen.get(), "the withdrawal spend");
+    if (seen->elements == 0) {
+        return std::nullopt;
+    }
+    if (seen->elements != 2) {
+        corrupt("the record of " + key + " is not a share");
+    }
+    Fr stored_x;
+    Fr stored_y;
+    if (!fr_from_hex(reply_string(seen->element[0], key), stored_x) ||
+        !fr_from_hex(reply_string(seen->element[1], key), stored_y)) {
+        corrupt("the record of " + key + " holds no field elements");
+    }
+    if (stored_x == x) {
+        return std::nullopt;  // this withdrawal's own share, stored by an earlier pass
+    }
+    return std::pair(stored_x, stored_y);
+}
+
+bool Registry::append_double_spend(const Fr& id, const Fr& nullifier,
+                                   const std::pair<Fr, Fr>& first,
+                                   const std::pair<Fr, Fr>& second) {
+    Fr k;
+    if (libverify::recover_rln_key(first.first, first.second, second.first, second.second, k) !=
+            libverify::Status::ok ||
+        libverify::poseidon(&k, 1) != id) {
+        return false;
+    }
+    const Reply time = connection_.run({"TIME"});
+    connection_.run({"XADD", keys_.evidence, "*", "k", fr_to_hex(k), "id", fr_to_hex(id),
+                     "nullifier", fr_to_hex(nullifier), "x1", fr_to_hex(first.first), "y1",
+                     fr_to_hex(first.second), "x2", fr_to_hex(second.first), "y2",
+                     fr_to_hex(second.second), "minute", minute_of(parse_time(time.get()))});
+    sodium_memzero(&k, sizeof k);
+    return true;
 }
 
 // Acts on one entry and moves the cursor from `cursor` to it, atomically.

@@ -18,6 +18,8 @@ const char* slash_action_name(SlashAction action) {
         return "slashed";
     case SlashAction::already_slashed:
         return "already-slashed";
+    case SlashAction::settled:
+        return "settled";
     case SlashAction::unknown_id:
         return "unknown-id";
     case SlashAction::rejected:
@@ -49,37 +51,6 @@ std::vector<SlashOutcome> Slasher::step(size_t max_entries, std::chrono::millise
     return outcomes;
 }
 
-// The deposit's authentication path in the contract's current tree,
-// replayed from its events up to the newest block; none when the contract's
-// root moved while they were read.
-std::optional<std::vector<Fr>> Slasher::current_path(uint64_t leaf_index) {
-    const std::string contract = options_.contract.hex();
-    const uint64_t head = node_.block_number();
-    const std::vector<ChainEvent> events =
-        contract_events(node_, contract, options_.from_block, head, options_.batch_blocks);
-    const std::vector<Registry::LeafRecord> records = replay_events(events);
-    const zkchain::Word root = zkchain::view_word(node_, options_.contract, "currentRoot()");
-    if (events.empty() || zkchain::word_of(events.back().root) != root) {
-        return std::nullopt;
-    }
-    std::vector<Fr> leaves;
-    leaves.reserve(records.size());
-    for (const Registry::LeafRecord& record : records) {
-        leaves.push_back(record.leaf);
-    }
-    if (leaf_index >= leaves.size()) {
-        return std::nullopt;
-    }
-    const std::vector<std::vector<Fr>> levels = build_levels(leaves, kDefaultDepth);
-    const std::vector<Fr> zeros = zero_hashes(kDefaultDepth);
-    std::vector<Fr> siblings;
-    for (unsigned h = 0; h < kDefaultDepth; ++h) {
-        const uint64_t sibling = (leaf_index >> h) ^ 1;
-        siblings.push_back(sibling < levels[h].size() ? levels[h][sibling] : zeros[h]);
-    }
-    return siblings;
-}
-
 std::optional<SlashOutcome> Slasher::settle(const JudgedEvidence& evidence) {
     SlashOutcome outcome;
     outcome.entry_id = evidence.entry_id;
@@ -91,17 +62,30 @@ std::optional<SlashOutcome> Slasher::settle(const JudgedEvidence& evidence) {
     outcome.id_hex = fr_to_hex(evidence.id);
     const zkchain::DepositRecord deposit = zkchain::deposit_of(node_, options_.contract, evidence.id);
     outcome.leaf_index = deposit.leaf_index;
-    if (!deposit.registered) {
+    std::optional<std::vector<Fr>> siblings;
+    switch (deposit.status) {
+    case zkchain::DepositStatus::none:
         outcome.action = SlashAction::unknown_id;
         return outcome;
-    }
-    if (deposit.slashed) {
+    case zkchain::DepositStatus::slashed:
         outcome.action = SlashAction::already_slashed;
         return outcome;
-    }
-    const std::optional<std::vector<Fr>> siblings = current_path(deposit.leaf_index);
-    if (!siblings) {
-        return std::nullopt;
+    case zkchain::DepositStatus::withdrawn:
+    case zkchain::DepositStatus::expired:
+        outcome.action = SlashAction::settled;
+        return outcome;
+    case zkchain::DepositStatus::withdrawing:
+        // The leaf is already 0 and the contract reads no path: a pending
+        // withdrawal of a known cheater is slashed instead of paid.
+        siblings = std::vector<Fr>(kDefaultDepth, Fr::zero());
+        break;
+    case zkchain::DepositStatus::active:
+        siblings = current_path(node_, options_.contract, options_.from_block,
+                                options_.batch_blocks, deposit.leaf_index);
+        if (!siblings) {
+            return std::nullopt;
+        }
+        break;
     }
     zkchain::Calldata call("slash(uint256,uint256[20])");
     call.field(evidence.k);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "zkchain/ethereum.hpp"
 #include "zkregistry/chain.hpp"
 #include "zkregistry/encoding.hpp"
 #include "zkregistry/error.hpp"
@@ -101,6 +102,58 @@ TEST(ChainLogs, RefusesWhatTheContractCannotHaveEmitted) {
     EXPECT_TRUE(refused(no_id));
 
     EXPECT_THROW(decode_logs(json::object(), kContract), Error);
+}
+
+// topic 0 is keccak256 of the event's canonical signature.
+TEST(ChainLogs, TopicsAreTheKeccakOfTheEventSignatures) {
+    const auto topic = [](const std::string& signature) {
+        const zkchain::Word digest = zkchain::keccak256(
+            reinterpret_cast<const uint8_t*>(signature.data()), signature.size());
+        return zkchain::to_hex(zkchain::Bytes(digest.begin(), digest.end()));
+    };
+    EXPECT_EQ(topic("Deposited(uint256,uint32,uint64,uint256,uint256,address)"), kDepositedTopic);
+    EXPECT_EQ(topic("Slashed(uint256,uint32,uint256,uint256,address,uint256,uint256)"),
+              kSlashedTopic);
+    EXPECT_EQ(topic("WithdrawalRequested(uint256,uint32,uint256,address,uint32,uint64,uint256,"
+                    "uint256,uint256,uint64)"),
+              kWithdrawalRequestedTopic);
+    EXPECT_EQ(topic("DepositExpired(uint256,uint32,uint256,uint256)"), kDepositExpiredTopic);
+}
+
+TEST(ChainLogs, DecodesWithdrawalsAndExpiriesAsClearedLeaves) {
+    const json withdrawal = {
+        {"address", kContract},
+        {"topics", {std::string(kWithdrawalRequestedTopic), "0x" + word(uint64_t{0xabc})}},
+        {"data", "0x" + word(uint64_t{2}) + word(uint64_t{44}) + word(uint64_t{0xbeef}) +
+                     word(uint64_t{7}) + word(uint64_t{1500}) + word(uint64_t{55}) +
+                     word(uint64_t{66}) + word(uint64_t{77}) + word(uint64_t{1700000000})},
+        {"blockNumber", "0x5"},
+        {"logIndex", "0x0"},
+        {"transactionHash", "0xef"}};
+    const json expiry = {
+        {"address", kContract},
+        {"topics", {std::string(kDepositExpiredTopic), "0x" + word(uint64_t{0xdef})}},
+        {"data", "0x" + word(uint64_t{3}) + word(uint64_t{88}) + word(uint64_t{9000})},
+        {"blockNumber", "0x6"},
+        {"logIndex", "0x0"},
+        {"transactionHash", "0xf0"}};
+    const std::vector<ChainEvent> events = decode_logs(json::array({expiry, withdrawal}), kContract);
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[0].kind, ChainEvent::Kind::withdrawal_requested);
+    EXPECT_EQ(events[0].leaf_index, 2u);
+    EXPECT_EQ(events[0].root, Fr::from_u64(44));
+    EXPECT_EQ(events[0].nullifier, Fr::from_u64(55));
+    EXPECT_EQ(events[0].x, Fr::from_u64(66));
+    EXPECT_EQ(events[0].y, Fr::from_u64(77));
+    EXPECT_EQ(events[0].deadline, 1700000000u);
+    EXPECT_EQ(events[1].kind, ChainEvent::Kind::expired);
+    EXPECT_EQ(events[1].leaf_index, 3u);
+    EXPECT_EQ(events[1].root, Fr::from_u64(88));
+    EXPECT_EQ(events[1].id, Fr::from_u64(0xdef));
+
+    json short_withdrawal = withdrawal;
+    short_withdrawal["data"] = withdrawal["data"].get<std::string>().substr(0, 2 + 64 * 8);
+    EXPECT_THROW(decode_logs(json::array({short_withdrawal}), kContract), Error);
 }
 
 TEST(ChainLogs, IgnoresOtherEventsOfTheContract) {

@@ -228,13 +228,18 @@ std::string step_text(const zkregistry::FollowStep& step) {
     return std::string(step.reorg ? "reorg: tree rebuilt from the chain up to block "
                                   : "applied blocks up to ") +
            std::to_string(*step.reached) + ": " + std::to_string(step.deposits) + " deposits, " +
-           std::to_string(step.slashes) + " slashes, " + std::to_string(step.already_applied) +
-           " already applied";
+           std::to_string(step.slashes) + " slashes, " + std::to_string(step.withdrawals) +
+           " withdrawals (" + std::to_string(step.withdrawal_conflicts) +
+           " with a spent ticket), " + std::to_string(step.expiries) + " expiries, " +
+           std::to_string(step.already_applied) + " already applied";
 }
 
 json step_json(const zkregistry::FollowStep& step) {
     return json{{"block", *step.reached},      {"reorg", step.reorg},
                 {"deposits", step.deposits},   {"slashes", step.slashes},
+                {"withdrawals", step.withdrawals},
+                {"withdrawal_conflicts", step.withdrawal_conflicts},
+                {"expiries", step.expiries},
                 {"already_applied", step.already_applied}};
 }
 
@@ -608,7 +613,8 @@ int run(const Arguments& args) {
                 continue;
             }
             std::cout << (as_json ? step_json(step).dump() : step_text(step)) << std::endl;
-            if (publish && (step.reorg || step.deposits + step.slashes != 0)) {
+            if (publish && (step.reorg || step.deposits + step.slashes + step.withdrawals +
+                                              step.expiries != 0)) {
                 publish_leaves(registry, *publish);
             }
         }

@@ -21,6 +21,9 @@ CONTRACTS = os.path.join(REPO_ROOT, "contracts")
 TREASURY = "0x0000000000000000000000000000000000007ea5"
 PRICE = 10**9          # wei per credit unit
 BOUNTY = 100 * PRICE   # to whoever slashes
+CHALLENGE_WINDOW = 3 * 24 * 3600   # seconds a withdrawal can be challenged
+DEPOSIT_LIFETIME = 365 * 24 * 3600  # seconds until an unwithdrawn deposit expires
+BURN_DELAY = 24 * 3600  # seconds before anyone may force a receipt's burn
 
 
 class Anvil:
@@ -95,17 +98,26 @@ class Contracts:
         shutil.rmtree(self.build, ignore_errors=True)
 
     def deploy(self, treasury=TREASURY, token=None, price=PRICE, bounty=BOUNTY, scope=SCOPE,
-               c_max=C_MAX, key_hash="1"):
+               c_max=C_MAX, key_hash="1", challenge_window=CHALLENGE_WINDOW,
+               deposit_lifetime=DEPOSIT_LIFETIME, burn_delay=BURN_DELAY, receipt_signer=None,
+               withdrawal_verifier=None):
         """Deploys an EtherCreditDeposits, or a TokenCreditDeposits of
         `token`; returns its address and a block at or before its deployment.
-        The smallest deposit is `c_max`: one request."""
+        The smallest deposit is `c_max`: one request. The windows are in
+        seconds; the receipt signer is anvil's last account unless given
+        (its key is self.anvil.keys[-1]); without `withdrawal_verifier` the
+        script deploys the withdrawal circuit's verifier first."""
         first_block = self.anvil.block_number() + 1
         env = dict(os.environ, ZKC_DEPLOYER_KEY=self.anvil.keys[0], ZKC_SCOPE=str(scope),
                    ZKC_C_MAX=str(c_max), ZKC_KEY_HASH=str(key_hash), ZKC_PRICE=str(price),
                    ZKC_MIN_CREDITS=str(c_max), ZKC_SLASH_BOUNTY=str(bounty),
-                   ZKC_TREASURY=treasury)
+                   ZKC_TREASURY=treasury, ZKC_CHALLENGE_WINDOW=str(challenge_window),
+                   ZKC_DEPOSIT_LIFETIME=str(deposit_lifetime), ZKC_BURN_DELAY=str(burn_delay),
+                   ZKC_RECEIPT_SIGNER=receipt_signer or self.anvil.accounts[-1])
         if token:
             env["ZKC_TOKEN"] = token
+        if withdrawal_verifier:
+            env["ZKC_WITHDRAWAL_VERIFIER"] = withdrawal_verifier
         done = subprocess.run(
             [FORGE, "script", "script/Deploy.s.sol", "--rpc-url", self.anvil.url, "--broadcast",
              "--offline", "--json", "--out", os.path.join(self.build, "out"),

@@ -7,7 +7,10 @@
 //                        nonce_hex?, salt_new?, scope?, signing_key_hex?,
 //                        voucher?: { refund_b64, refund_total_prev, salt_prev } }] }
 // A request's scope and signing key override the spec's, to make
-// credentials for another deployment.
+// credentials for another deployment. A request for ticket i > 0 without a
+// voucher builds on one this tool signs with the request's signing key
+// (refund 0 on the commitment that allows ticket i): it stands for the
+// answers of tickets 0 .. i - 1, so that a test can use any ticket.
 // stdout: { root_hex, key_packed_hex, key_hash_hex, leaves_hex,
 //           credentials: [{ header, nullifier_hex, x_hex, y_hex,
 //                           c_new, salt_new, refund_total }] }
@@ -62,6 +65,10 @@ for (const req of spec.requests) {
     const body = Buffer.from(req.body_b64 ?? "", "base64");
     const x = requestBinding(req.method, req.target, body, nonce);
     const saltNew = req.salt_new ? BigInt(req.salt_new) : randomField();
+    const requestSigningKey = req.signing_key_hex ? Buffer.from(req.signing_key_hex, "hex") : signingKey;
+    const requestKey = p.serverKey(requestSigningKey);
+    const scope = BigInt(req.scope ?? spec.scope);
+    const ticket = BigInt(req.ticket);
     let voucher = null;
     if (req.voucher) {
         voucher = {
@@ -69,13 +76,14 @@ for (const req of spec.requests) {
             refundTotalPrev: BigInt(req.voucher.refund_total_prev),
             saltPrev: BigInt(req.voucher.salt_prev),
         };
+    } else if (ticket > 0n) {
+        const saltPrev = randomField();
+        const c = p.commitment(user.k, 0n, ticket, saltPrev);
+        voucher = { ...p.signVoucher(requestSigningKey, scope, c, 0n), refundTotalPrev: 0n, saltPrev };
     }
-    const requestKey = req.signing_key_hex
-        ? p.serverKey(Buffer.from(req.signing_key_hex, "hex")) : key;
     const input = creditInput(p, {
         k: user.k, deposit: user.deposit, tree, leafIndex: user.index,
-        scope: BigInt(req.scope ?? spec.scope), cMax: BigInt(spec.c_max), key: requestKey,
-        ticket: BigInt(req.ticket), x, voucher, saltNew,
+        scope, cMax: BigInt(spec.c_max), key: requestKey, ticket, x, voucher, saltNew,
     });
     const { proof } = await snarkjs.groth16.fullProve(input, spec.wasm, spec.zkey);
     const compact = Buffer.from(compress_proof(proof_from_json(proof)), "hex");

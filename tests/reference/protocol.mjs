@@ -73,7 +73,8 @@ export class Protocol {
         return { a, nullifier: this.H(a) };
     }
     signal(k, a, x) { return (BigInt(k) + BigInt(a) * BigInt(x)) % R; }
-    commitment(k, refundTotal, salt) { return this.H(k, refundTotal, salt); }
+    // The refund state before ticket `nextTicket` (docs/protocol.md §5.3).
+    commitment(k, refundTotal, nextTicket, salt) { return this.H(k, refundTotal, nextTicket, salt); }
     voucherMessage(scope, c, refund) { return this.H(scope, c, refund); }
 
     serverKey(privateKey) {
@@ -162,13 +163,54 @@ export class Tree {
     }
 }
 
+// The voucher part of a statement's input: the refund state it builds on.
+// `voucher` is null at genesis; otherwise { refund, r8x, r8y, s, refundTotalPrev, saltPrev }.
+function refundStateInput(key, voucher) {
+    const str = (v) => BigInt(v).toString();
+    return {
+        genesis: voucher ? "0" : "1",
+        refund_total_prev: str(voucher ? voucher.refundTotalPrev : 0n),
+        salt_prev: str(voucher ? voucher.saltPrev : 0n),
+        refund: str(voucher ? voucher.refund : 0n),
+        // At genesis the signature is unused; the identity point keeps the
+        // verifier's arithmetic defined.
+        voucher_r8x: str(voucher ? voucher.r8x : 0n),
+        voucher_r8y: str(voucher ? voucher.r8y : 1n),
+        voucher_s: str(voucher ? voucher.s : 0n),
+        key_ax: str(key.ax),
+        key_ay: str(key.ay),
+    };
+}
+
+// The refund total a statement built on `voucher` carries on with.
+function refundTotalAfter(voucher) {
+    return voucher ? voucher.refundTotalPrev + voucher.refund : 0n;
+}
+
+// The withdrawal circuit's input object (circuits/withdraw.circom): the
+// chain used `tickets` tickets (the voucher is the one for ticket
+// tickets - 1, or null when none was used) and x is the withdrawal binding.
+export function withdrawInput(p, { k, scope, key, tickets, x, voucher }) {
+    const { a, nullifier } = p.ticket(k, scope, tickets);
+    const str = (v) => BigInt(v).toString();
+    return {
+        id: str(p.identity(k)),
+        scope: str(scope),
+        key_hash: str(key.keyHash),
+        tickets: str(tickets),
+        refund_total: str(refundTotalAfter(voucher)),
+        x: str(x),
+        nullifier: str(nullifier),
+        signal_y: str(p.signal(k, a, x)),
+        k: str(k),
+        ...refundStateInput(key, voucher),
+    };
+}
+
 // The circuit's input object (circuits/credit.circom) for one request.
 // `voucher` is null at genesis; otherwise { refund, r8x, r8y, s, refundTotalPrev, saltPrev }.
 export function creditInput(p, { k, deposit, tree, leafIndex, scope, cMax, key, ticket, x, voucher, saltNew }) {
     const { a, nullifier } = p.ticket(k, scope, ticket);
-    const refundTotalPrev = voucher ? voucher.refundTotalPrev : 0n;
-    const refund = voucher ? voucher.refund : 0n;
-    const refundTotal = refundTotalPrev + refund;
     const path = tree.path(leafIndex);
     const str = (v) => BigInt(v).toString();
     return {
@@ -179,23 +221,13 @@ export function creditInput(p, { k, deposit, tree, leafIndex, scope, cMax, key, 
         x: str(x),
         nullifier: str(nullifier),
         signal_y: str(p.signal(k, a, x)),
-        c_new: str(p.commitment(k, refundTotal, saltNew)),
+        c_new: str(p.commitment(k, refundTotalAfter(voucher), BigInt(ticket) + 1n, saltNew)),
         k: str(k),
         deposit: str(deposit),
         path_elements: path.elements.map(str),
         path_indices: path.indices.map(str),
         ticket: str(ticket),
-        genesis: voucher ? "0" : "1",
-        refund_total_prev: str(refundTotalPrev),
-        salt_prev: str(voucher ? voucher.saltPrev : 0n),
-        refund: str(refund),
-        // At genesis the signature is unused; the identity point keeps the
-        // verifier's arithmetic defined.
-        voucher_r8x: str(voucher ? voucher.r8x : 0n),
-        voucher_r8y: str(voucher ? voucher.r8y : 1n),
-        voucher_s: str(voucher ? voucher.s : 0n),
-        key_ax: str(key.ax),
-        key_ay: str(key.ay),
+        ...refundStateInput(key, voucher),
         salt_new: str(saltNew),
     };
 }

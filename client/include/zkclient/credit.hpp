@@ -27,7 +27,8 @@ void random_nonce(uint8_t out[libverify::kNonceBytes]) noexcept;
 
 Fr identity_of(const Fr& k) noexcept;                                           // ID = H(k)
 Fr leaf_of(const Fr& k, uint64_t deposit) noexcept;                             // L = H(H(k), D)
-Fr commitment_of(const Fr& k, uint64_t refund_total, const Fr& salt) noexcept;  // H(k, R, salt)
+// H(k, R, t, salt): the refund state R before ticket t (section 5.3).
+Fr commitment_of(const Fr& k, uint64_t refund_total, uint64_t next_ticket, const Fr& salt) noexcept;
 
 struct Ticket {
     Fr secret;     // a = H(k, s, i)
@@ -75,7 +76,8 @@ Status voucher_accept(std::string_view header_value, const BabyJubAffine& key, c
 
 // A voucher kept from an earlier request, with the opening of the
 // commitment it signs: voucher.signature covers H(s, H(k, refund_total_prev,
-// salt_prev), voucher.amount) under `key`.
+// t, salt_prev), voucher.amount) under `key`, where t is the ticket the
+// voucher allows (the one after the request it was issued for).
 struct VoucherOpening {
     libverify::Refund voucher;
     BabyJubAffine key;

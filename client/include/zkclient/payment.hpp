@@ -65,6 +65,12 @@ void require_synced(const State& state);
 // Refuses (ClientError insufficient) a next ticket that the deposit and
 // refunds do not cover.
 void require_solvent(const State& state);
+// Refuses (ClientError unavailable) to prove ticket `index` again unless no
+// credential of it can have been spent: never sent (reserved) or refused
+// (402). Any other ticket at the chain's head is one whose voucher is still
+// missing, and a second request on it would reveal k. Refuses every ticket
+// (ClientError insufficient) once a withdrawal has started.
+void require_reusable(const State& state, uint32_t index);
 
 // The verifying key that proofs are checked against before they leave,
 // and whose fingerprint a precompute is bound to; false if unreadable.

@@ -72,21 +72,38 @@ struct TreeInfo {
     std::string source;
 };
 
+// A withdrawal of the deposit (docs/protocol.md §3.2), recorded before its
+// proof leaves: from then on no request may be made, since its ticket would
+// be the withdrawal's (two shares of one ticket reveal k).
+struct WithdrawalRecord {
+    bool started = false;
+    std::string recipient;    // 0x-hex address
+    uint32_t tickets = 0;     // the chain's ticket count the withdrawal proves
+    std::string transaction;  // requestWithdrawal's, once mined
+    uint64_t deadline = 0;    // end of the challenge window, unix seconds (0: not mined)
+    bool finalized = false;
+};
+
 struct State {
     Fr k;  // the secret
     bool has_deposit = false;
     uint64_t deposit = 0;
     DeploymentInfo deployment;
     TreeInfo tree;
-    uint32_t next_ticket = 0;  // never decreases; persisted before a ticket is used
+    uint32_t next_ticket = 0;  // above every ticket ever reserved; persisted before one is used
     std::vector<TicketRecord> tickets;
+    WithdrawalRecord withdrawal;
 
-    // The voucher the next request builds on: the one with the largest
-    // total R + refund (ties: the newest ticket); nullptr at genesis.
+    // The voucher the next request builds on: the one of the newest ticket
+    // that has one; nullptr at genesis. Its commitment names the only ticket
+    // the next request may use (section 5.3): chain_ticket().
     const TicketRecord* head() const noexcept;
+    // The ticket the chain allows next: the head's index + 1, or 0.
+    uint32_t chain_ticket() const noexcept;
     // R for the next request: the head's total plus its refund, or 0.
     uint64_t refund_total() const noexcept;
     TicketRecord* ticket(uint32_t index) noexcept;
+    const TicketRecord* ticket(uint32_t index) const noexcept;
 };
 
 std::string state_to_json(const State& state);

@@ -84,7 +84,7 @@ const identities = [1n, 123456789n, R - 1n, prf("identity")].map((k, i) => {
     return { k: str(k), deposit: str(deposit), ticket: str(ticket), id: str(p.identity(k)),
              leaf: hex(p.leaf(k, deposit)), nullifier: hex(nullifier), x: str(x),
              signal: str(p.signal(k, a, x)), salt: str(salt), refund_total: str(refundTotal),
-             commitment: str(p.commitment(k, refundTotal, salt)) };
+             commitment: str(p.commitment(k, refundTotal, ticket, salt)) };
 });
 
 // Whole circuit inputs: a tree with three users, a genesis request and one
@@ -98,7 +98,7 @@ const binding = bindings[1];
 const x = BigInt("0x" + binding.x);
 const refundTotalPrev = 750n;
 const saltPrev = prf("salt prev");
-const voucher = voucherFor(p.commitment(alice.k, refundTotalPrev, saltPrev), 250n);
+const voucher = voucherFor(p.commitment(alice.k, refundTotalPrev, 3n, saltPrev), 250n);
 const inputs = [
     { name: "genesis", ticket: 0n, voucher: null, salt_new: prf("salt new 0") },
     { name: "voucher", ticket: 3n, voucher, salt_new: prf("salt new 3") },

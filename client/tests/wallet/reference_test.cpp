@@ -107,7 +107,8 @@ TEST(Reference, IdentitiesTicketsCommitments) {
         EXPECT_EQ(fr_to_hex(t.nullifier), c.at("nullifier").get<std::string>());
         EXPECT_EQ(fr_to_dec(signal_of(k, t.secret, dec_fr(c.at("x")))),
                   c.at("signal").get<std::string>());
-        EXPECT_EQ(fr_to_dec(commitment_of(k, dec_u64(c.at("refund_total")), dec_fr(c.at("salt")))),
+        EXPECT_EQ(fr_to_dec(commitment_of(k, dec_u64(c.at("refund_total")),
+                                             dec_u64(c.at("ticket")), dec_fr(c.at("salt")))),
                   c.at("commitment").get<std::string>());
     }
 }

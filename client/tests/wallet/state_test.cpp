@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "zkclient/error.hpp"
+#include "zkclient/payment.hpp"
 #include "zkclient/state.hpp"
 
 namespace zkclient {
@@ -204,10 +205,11 @@ TEST_F(StateFileTest, OneClientAtATime) {
     StateLock again(path_, false);
 }
 
-TEST(Head, TakesTheLargestTotalThenTheNewest) {
+TEST(Head, IsTheNewestVoucherAndNamesTheOnlyNextTicket) {
     State s;
     EXPECT_EQ(s.head(), nullptr);
     EXPECT_EQ(s.refund_total(), 0u);
+    EXPECT_EQ(s.chain_ticket(), 0u);
     TicketRecord a, b, c;
     a.index = 0;
     a.has_voucher = true;
@@ -220,14 +222,26 @@ TEST(Head, TakesTheLargestTotalThenTheNewest) {
     c.index = 2;
     c.has_voucher = false;
     c.refund_total = 750;
+    c.status = TicketStatus::sent;
     s.tickets = {a, b, c};
     s.next_ticket = 3;
     ASSERT_NE(s.head(), nullptr);
     EXPECT_EQ(s.head()->index, 1u);
     EXPECT_EQ(s.refund_total(), 750u);
-    s.tickets[0].refund = 900;  // a fork whose branch is worth more
-    EXPECT_EQ(s.head()->index, 0u);
-    EXPECT_EQ(s.refund_total(), 900u);
+    // Ticket 2 went out and its voucher is missing: the chain allows only
+    // ticket 2, and proving it again for another request is refused.
+    EXPECT_EQ(s.chain_ticket(), 2u);
+    EXPECT_THROW(require_reusable(s, 2), ClientError);
+    s.tickets[2].status = TicketStatus::refused;
+    EXPECT_NO_THROW(require_reusable(s, 2));
+    s.tickets[2].status = TicketStatus::reserved;
+    EXPECT_NO_THROW(require_reusable(s, 2));
+    // An older voucher worth more does not take the head: its commitment
+    // allows a ticket the chain has used.
+    s.tickets[0].refund = 900;
+    EXPECT_EQ(s.head()->index, 1u);
+    s.withdrawal.started = true;
+    EXPECT_THROW(require_reusable(s, 2), ClientError);
 }
 
 }  // namespace

@@ -41,6 +41,13 @@ struct Keys {
     std::string slash_cursor;     // string: id of the last evidence entry the slasher settled
     std::string policy_evidence;  // stream: the gateway's policy refusals and their receipts
     std::string burn_cursor;      // string: id of the last policy entry the burner settled
+
+    // hash: the gateway's record of a spent ticket (x, y, ...), as the
+    // module's spend script writes it.
+    std::string nullifier(const libverify::Fr& nullifier) const;
+
+private:
+    std::string prefix_;
 };
 
 // One double-spend evidence entry and the verdict of docs/protocol.md §11 on it.
@@ -183,6 +190,18 @@ public:
     // The slasher's place in the evidence stream (its start until set).
     std::string slash_cursor();
     void set_slash_cursor(const std::string& entry_id);
+
+    // Spends a withdrawal's ticket in the gateway's store with the
+    // withdrawal's share (x, y), as a request's spend would; idempotent.
+    // Returns the share a request stored first under another x, if any.
+    std::optional<std::pair<libverify::Fr, libverify::Fr>> spend_withdrawal_ticket(
+        const libverify::Fr& nullifier, const libverify::Fr& x, const libverify::Fr& y);
+    // Appends a double-spend entry (docs/protocol.md §11) for two shares of
+    // one ticket, in the gateway's format; k is recovered from them. False
+    // (nothing written) when the shares do not reveal the k of `id`.
+    bool append_double_spend(const libverify::Fr& id, const libverify::Fr& nullifier,
+                             const std::pair<libverify::Fr, libverify::Fr>& first,
+                             const std::pair<libverify::Fr, libverify::Fr>& second);
 
     // Up to `max_entries` evidence entries after entry `after`, in order,
     // each judged. When none is waiting, waits up to `block` (zero: not at

@@ -26,6 +26,7 @@ struct SlashOptions {
 enum class SlashAction {
     slashed,          // our transaction claimed the deposit
     already_slashed,  // the contract had it slashed already (by anyone)
+    settled,          // the deposit was withdrawn or expired before the evidence came
     unknown_id,       // the evidence checks out but the contract holds no such deposit
     rejected,         // the evidence does not check out
 };
@@ -57,7 +58,7 @@ public:
 
 private:
     std::optional<SlashOutcome> settle(const JudgedEvidence& evidence);
-    std::optional<std::vector<libverify::Fr>> current_path(uint64_t leaf_index);
+
 
     Registry& registry_;
     zkchain::Node& node_;
