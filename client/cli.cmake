@@ -10,16 +10,17 @@ target_sources(zkclient PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/src/merkle.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/openai_stream.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/payment.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/src/receipts.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/sse.cpp
   ${CMAKE_CURRENT_LIST_DIR}/src/state.cpp)
-target_link_libraries(zkclient PRIVATE PkgConfig::CURL PUBLIC nlohmann_json::nlohmann_json)
+target_link_libraries(zkclient PRIVATE PkgConfig::CURL PUBLIC zkchain nlohmann_json::nlohmann_json)
 
 # The proxy's HTTP server: libevent's evhttp (with its pthreads locking,
 # since the worker wakes the event loop from its own thread).
 pkg_check_modules(LIBEVENT REQUIRED IMPORTED_TARGET libevent libevent_pthreads)
 
 add_executable(zkcredit cli/main.cpp cli/commands.cpp cli/deposit.cpp cli/proxy.cpp
-                        cli/withdraw.cpp)
+                        cli/receipts.cpp cli/withdraw.cpp)
 target_compile_options(zkcredit PRIVATE ${ZKC_WARNINGS})
 target_compile_definitions(zkcredit PRIVATE
   ZKC_DEFAULT_ZKEY="${ZKC_CIRCUIT_ZKEY}"

@@ -51,6 +51,10 @@ ngx_http_zkcredit_discovery_deployment(u_char *p,
                         &dep->deposit_contract);
     }
 
+    if (dep->receipt_key != NULL) {
+        p = ngx_sprintf(p, ",\"receipt_signer\":\"%V\"", &dep->receipt_signer);
+    }
+
     *p++ = '}';
 
     return p;
@@ -85,6 +89,7 @@ ngx_http_zkcredit_discovery_handler(ngx_http_request_t *r)
         len += 1024 + deps[i]->scope_text.len + deps[i]->header_name.len
                + deps[i]->refund_header.len + deps[i]->leaves_url.len
                + deps[i]->refunds_url.len + deps[i]->deposit_contract.len
+               + deps[i]->receipt_signer.len
                + deps[i]->keys->nelts * (NGX_HTTP_ZKCREDIT_HEX_LEN + 3);
     }
 

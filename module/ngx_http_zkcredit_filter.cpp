@@ -2,7 +2,9 @@
  * zkcredit: refunds. The header filter charges a served request, signs the
  * voucher for its new state commitment and keeps it in Redis under the
  * nullifier; a spent ticket whose request was not served gets all of C_max
- * back; a location handler hands stored vouchers out again.
+ * back; a request refused by policy keeps none and gets a policy receipt,
+ * the provider's promise to burn its C_max; a location handler hands stored
+ * vouchers out again.
  */
 
 #include "ngx_http_zkcredit_module.h"
@@ -57,6 +59,10 @@ static ngx_str_t  ngx_http_zkcredit_refund_script = ngx_string(
     "return {1, ARGV[4], ARGV[8]}\n");
 
 
+static ngx_str_t  ngx_http_zkcredit_receipt_header =
+    ngx_string("ZKCredit-Policy-Receipt");
+
+
 static ngx_int_t ngx_http_zkcredit_header_filter(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_zkcredit_free_of_charge(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx);
@@ -64,6 +70,10 @@ static uint64_t ngx_http_zkcredit_charge(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx);
 static void ngx_http_zkcredit_store_voucher(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *voucher);
+static ngx_int_t ngx_http_zkcredit_sign_receipt(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx, const u_char *evidence, ngx_str_t *receipt);
+static void ngx_http_zkcredit_record_policy(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx, const u_char *evidence, ngx_str_t *receipt);
 static void ngx_http_zkcredit_lookup_reply(void *data, redisReply *reply);
 static void ngx_http_zkcredit_lookup_wake(ngx_event_t *ev);
 static void ngx_http_zkcredit_lookup_cleanup(void *data);
@@ -110,17 +120,25 @@ ngx_http_zkcredit_header_filter(ngx_http_request_t *r)
     /* the module owns these headers: an upstream's copies never pass */
     (void) ngx_http_zkcredit_hide_headers(&r->headers_out.headers,
                                           &ctx->deployment->refund_header);
+    (void) ngx_http_zkcredit_hide_headers(&r->headers_out.headers,
+                                          &ngx_http_zkcredit_receipt_header);
 
     policy = ngx_http_zkcredit_find_header(&r->headers_out.headers,
                                            &lcf->policy_header, &count);
 
     if (policy != NULL) {
-        /* the provider keeps all of C_max and says why, to the audit stream */
+        /*
+         * Decided here for every kind of answer, streams included: a
+         * stream's refusal is its header's, so the receipt is a header.
+         */
         reason = policy->value;
         (void) ngx_http_zkcredit_hide_headers(&r->headers_out.headers,
                                               &lcf->policy_header);
-        ngx_http_zkcredit_record_policy(r, ctx, &reason);
-        ngx_http_zkcredit_settle(r, ctx, ctx->deployment->c_max, 1, &voucher);
+        if (ngx_http_zkcredit_refuse_by_policy(r, ctx, &reason, &voucher)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
 
     } else {
         ctx->free_of_charge = ngx_http_zkcredit_free_of_charge(r, ctx);
@@ -380,19 +398,100 @@ ngx_http_zkcredit_store_voucher(ngx_http_request_t *r,
 
 
 /*
- * A policy refusal: nullifier, a digest of the upstream's reason (the
- * reason itself may carry request content) and the time to the minute.
+ * A request refused by policy: the provider keeps all of C_max (refund 0),
+ * which it must burn. The audit stream records why, and when the deployment
+ * has a receipt key the answer carries the receipt that lets anyone burn
+ * it on chain (docs/protocol.md §9.1). NGX_ERROR before anything is
+ * recorded leaves the ticket unrefunded, so the request's end refunds all
+ * of it: a refusal is never kept without its receipt.
  */
-void
-ngx_http_zkcredit_record_policy(ngx_http_request_t *r,
-    ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *reason)
+ngx_int_t
+ngx_http_zkcredit_refuse_by_policy(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *reason, ngx_str_t *voucher)
 {
-    u_char                   digest[crypto_hash_sha256_BYTES];
+    u_char     evidence[crypto_hash_sha256_BYTES];
+    ngx_str_t  receipt;
+
+    voucher->len = 0;
+    receipt.len = 0;
+
+    crypto_hash_sha256(evidence, reason->data, reason->len);
+
+    if (ctx->deployment->receipt_key != NULL
+        && ngx_http_zkcredit_sign_receipt(r, ctx, evidence, &receipt) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_zkcredit_record_policy(r, ctx, evidence, &receipt);
+    ngx_http_zkcredit_settle(r, ctx, ctx->deployment->c_max, 1, voucher);
+
+    if (receipt.len
+        && ngx_http_zkcredit_push_header(r, &ngx_http_zkcredit_receipt_header,
+                                         &receipt)
+           == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the receipt for this request's C_max, issued now by the gateway's clock */
+static ngx_int_t
+ngx_http_zkcredit_sign_receipt(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx, const u_char *evidence, ngx_str_t *receipt)
+{
+    std::string                      text;
+    zkchain::PolicyReceipt           signed_receipt;
+    ngx_http_zkcredit_deployment_t  *dep;
+
+    dep = ctx->deployment;
+
+    signed_receipt.nullifier = zkchain::word_of(ctx->job->credential.nullifier);
+    signed_receipt.credits = dep->c_max;
+    ngx_memcpy(signed_receipt.evidence_digest.data(), evidence,
+               signed_receipt.evidence_digest.size());
+    signed_receipt.issued_at = static_cast<uint64_t>(ngx_time());
+
+    try {
+        zkchain::sign_policy_receipt(*dep->receipt_key, dep->receipt_domain,
+                                     signed_receipt);
+        text = zkchain::policy_receipt_text(signed_receipt);
+
+    } catch (const std::exception &e) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "zkcredit: no policy receipt: %s", e.what());
+        return NGX_ERROR;
+    }
+
+    receipt->data = static_cast<u_char *>(ngx_pnalloc(r->pool, text.size()));
+    if (receipt->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    receipt->len = text.size();
+    ngx_memcpy(receipt->data, text.data(), text.size());
+
+    return NGX_OK;
+}
+
+
+/*
+ * The audit stream's entry: nullifier, the digest of the upstream's reason
+ * (the reason itself may carry request content), the time to the minute,
+ * and the receipt when there is one.
+ */
+static void
+ngx_http_zkcredit_record_policy(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx, const u_char *evidence, ngx_str_t *receipt)
+{
     u_char                   digest_hex[2 * crypto_hash_sha256_BYTES];
     ngx_http_zkcredit_cmd_t  cmd;
 
-    crypto_hash_sha256(digest, reason->data, reason->len);
-    ngx_hex_dump(digest_hex, digest, sizeof(digest));
+    ngx_hex_dump(digest_hex, const_cast<u_char *>(evidence),
+                 crypto_hash_sha256_BYTES);
 
     ngx_http_zkcredit_cmd_init(&cmd, r, "XADD");
     ngx_http_zkcredit_cmd_key(&cmd, "evidence:policy", NULL, 0);
@@ -404,6 +503,11 @@ ngx_http_zkcredit_record_policy(ngx_http_request_t *r,
     ngx_http_zkcredit_cmd_arg(&cmd, digest_hex, sizeof(digest_hex));
     ngx_http_zkcredit_cmd_literal(&cmd, "minute");
     ngx_http_zkcredit_cmd_time(&cmd, ngx_time() / 60 * 60);
+
+    if (receipt->len) {
+        ngx_http_zkcredit_cmd_literal(&cmd, "receipt");
+        ngx_http_zkcredit_cmd_arg(&cmd, receipt->data, receipt->len);
+    }
 
     ngx_http_zkcredit_redis_write(&cmd, "policy evidence");
 }

@@ -584,8 +584,11 @@ ngx_http_zkcredit_release_held(ngx_http_request_t *r,
     }
 
     if (policy.len) {
-        ngx_http_zkcredit_record_policy(r, ctx, &policy);
-        ngx_http_zkcredit_settle(r, ctx, ctx->deployment->c_max, 1, &voucher);
+        if (ngx_http_zkcredit_refuse_by_policy(r, ctx, &policy, &voucher)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
 
     } else {
         ngx_http_zkcredit_settle(r, ctx,

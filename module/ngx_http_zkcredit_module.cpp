@@ -5,6 +5,8 @@
 #include "ngx_http_zkcredit_module.h"
 
 #include <new>
+#include <optional>
+#include <string>
 #include <sodium.h>
 #include <sys/stat.h>
 
@@ -16,6 +18,7 @@ static void *ngx_http_zkcredit_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_zkcredit_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_zkcredit_create_loc_conf(ngx_conf_t *cf);
 static void ngx_http_zkcredit_destroy_signer(void *data);
+static void ngx_http_zkcredit_destroy_receipt_key(void *data);
 static char *ngx_http_zkcredit_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_zkcredit_init(ngx_conf_t *cf);
@@ -44,6 +47,10 @@ static char *ngx_http_zkcredit_signing_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_zkcredit_accept_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_zkcredit_receipt_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_zkcredit_receipt_domain(ngx_conf_t *cf,
+    ngx_http_zkcredit_deployment_t *dep);
 static char *ngx_http_zkcredit_header(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_zkcredit_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -261,6 +268,13 @@ static ngx_command_t  ngx_http_zkcredit_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_zkcredit_loc_conf_t, deposit_contract),
       &ngx_http_zkcredit_contract_post },
+
+    { ngx_string("zkcredit_receipt_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_zkcredit_receipt_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("zkcredit_refunds_url"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -546,6 +560,7 @@ ngx_http_zkcredit_create_loc_conf(ngx_conf_t *cf)
      *     conf->realm = { 0, NULL };
      *     conf->leaves_url = { 0, NULL };
      *     conf->deposit_contract = { 0, NULL };
+     *     conf->receipt_key = NULL;
      *     conf->refunds_url = { 0, NULL };
      *     conf->thread_pool = NULL;
      *     conf->mode_file = NULL;
@@ -604,6 +619,10 @@ ngx_http_zkcredit_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->signer == NULL) {
         conf->signer = prev->signer;
+    }
+
+    if (conf->receipt_key == NULL) {
+        conf->receipt_key = prev->receipt_key;
     }
 
     /* inherited whole, never added to: siblings do not share keys */
@@ -674,6 +693,13 @@ ngx_http_zkcredit_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->signer == NULL) {
         ngx_http_zkcredit_merge_error(cf, conf, "%s",
             "\"zkcredit_signing_key\" must be set where \"zkcredit\" is on");
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    if (conf->receipt_key != NULL && conf->deposit_contract.len == 0) {
+        ngx_http_zkcredit_merge_error(cf, conf, "%s",
+            "\"zkcredit_receipt_key\" needs \"zkcredit_deposit_contract\": "
+            "a receipt is burned at the deposit contract it names");
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
@@ -839,6 +865,13 @@ ngx_http_zkcredit_register(ngx_conf_t *cf, ngx_http_zkcredit_loc_conf_t *conf)
         {
             differs = "\"zkcredit_deposit_contract\"";
 
+        } else if ((dep->receipt_key == NULL) != (conf->receipt_key == NULL)
+                   || (dep->receipt_key != NULL
+                       && dep->receipt_key->address()
+                          != conf->receipt_key->address()))
+        {
+            differs = "\"zkcredit_receipt_key\"";
+
         } else if (dep->header_name.len != conf->header_name.len
                    || ngx_strncasecmp(dep->header_name.data,
                                       conf->header_name.data,
@@ -897,11 +930,18 @@ ngx_http_zkcredit_register(ngx_conf_t *cf, ngx_http_zkcredit_loc_conf_t *conf)
     dep->settle_timeout = conf->settle_timeout;
     dep->leaves_url = conf->leaves_url;
     dep->deposit_contract = conf->deposit_contract;
+    dep->receipt_key = conf->receipt_key;
     dep->refunds_url = conf->refunds_url;
     dep->header_name = conf->header_name;
     dep->refund_header = conf->refund_header;
     dep->file = conf->mode_file;
     dep->line = conf->mode_line;
+
+    if (dep->receipt_key != NULL
+        && ngx_http_zkcredit_receipt_domain(cf, dep) != NGX_OK)
+    {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
 
     *slot = dep;
     conf->deployment = dep;
@@ -1671,6 +1711,105 @@ ngx_http_zkcredit_destroy_signer(void *data)
 
     /* wipes the memory whether or not it was locked */
     (void) sodium_munlock(signer, sizeof(ngx_http_zkcredit_signer_t));
+}
+
+
+/*
+ * "zkcredit_receipt_key file": the secp256k1 key that signs policy
+ * receipts, read by zkchain::Signer (owner-only file, key in locked memory,
+ * the file's contents never in a message), as the registry and the client
+ * read their chain keys.
+ */
+static char *
+ngx_http_zkcredit_receipt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_zkcredit_loc_conf_t *zlcf =
+        static_cast<ngx_http_zkcredit_loc_conf_t *>(conf);
+
+    ngx_str_t           *value, name;
+    ngx_pool_cleanup_t  *cln;
+
+    if (zlcf->receipt_key != NULL) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+    name = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, sizeof(zkchain::Signer));
+    if (cln == NULL) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    try {
+        zlcf->receipt_key = new (cln->data) zkchain::Signer(
+            zkchain::Signer::from_file(
+                std::string(reinterpret_cast<char *>(name.data), name.len)));
+
+    } catch (const std::exception &e) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "receipt key: %s", e.what());
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    cln->handler = ngx_http_zkcredit_destroy_receipt_key;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_zkcredit_destroy_receipt_key(void *data)
+{
+    /* the Signer wipes and frees its key */
+    static_cast<zkchain::Signer *>(data)->~Signer();
+}
+
+
+/*
+ * Where the deployment's receipts are burned: the chain id and address of
+ * its deposit contract ("eip155:<chain id>:0x<address>", checked when it
+ * was read), and the receipt key's address for the discovery document.
+ */
+static ngx_int_t
+ngx_http_zkcredit_receipt_domain(ngx_conf_t *cf,
+    ngx_http_zkcredit_deployment_t *dep)
+{
+    u_char                         *chain, *colon, *last;
+    off_t                           chain_id;
+    std::string                     signer;
+    std::optional<zkchain::Address> contract;
+
+    chain = dep->deposit_contract.data + sizeof("eip155:") - 1;
+    last = dep->deposit_contract.data + dep->deposit_contract.len;
+    colon = static_cast<u_char *>(ngx_strlchr(chain, last, ':'));
+
+    chain_id = ngx_atoof(chain, colon - chain);
+    contract = zkchain::Address::parse(
+        std::string_view(reinterpret_cast<char *>(colon + 1), last - colon - 1));
+
+    if (chain_id == NGX_ERROR || !contract) {
+        return NGX_ERROR;
+    }
+
+    dep->receipt_domain.chain_id = static_cast<uint64_t>(chain_id);
+    dep->receipt_domain.contract = *contract;
+
+    signer = dep->receipt_key->address().checksummed();
+
+    dep->receipt_signer.data = static_cast<u_char *>(
+                                   ngx_pnalloc(cf->pool, signer.size()));
+    if (dep->receipt_signer.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    dep->receipt_signer.len = signer.size();
+    ngx_memcpy(dep->receipt_signer.data, signer.data(), signer.size());
+
+    return NGX_OK;
 }
 
 

@@ -20,6 +20,7 @@ extern "C" {
 #include "libverify/field_helpers.hpp"
 #include "libverify/poseidon.hpp"
 #include "libverify/protocol.hpp"
+#include "zkchain/policy_receipt.hpp"
 
 #if !(NGX_THREADS)
 #error "zkcredit needs nginx built --with-threads (Debian's is)"
@@ -196,6 +197,9 @@ typedef struct {
     ngx_str_t                          leaves_url;
     ngx_str_t                          refunds_url;
     ngx_str_t                          deposit_contract;  /* eip155:<chain>:<address> */
+    zkchain::Signer                   *receipt_key;       /* NULL: no receipts */
+    zkchain::ReceiptDomain             receipt_domain;    /* the deposit contract */
+    ngx_str_t                          receipt_signer;    /* EIP-55 address */
     ngx_str_t                          header_name;
     ngx_str_t                          refund_header;
     u_char                            *file;
@@ -240,6 +244,7 @@ typedef struct {
     ngx_str_t                          leaves_url;
     ngx_str_t                          refunds_url;
     ngx_str_t                          deposit_contract;
+    zkchain::Signer                   *receipt_key;
     time_t                             root_window;
     time_t                             settle_timeout;
     ngx_uint_t                         log_level;
@@ -407,8 +412,8 @@ ngx_int_t ngx_http_zkcredit_sign_voucher(ngx_http_request_t *r,
 void ngx_http_zkcredit_settle(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx, uint64_t charge, ngx_uint_t policy,
     ngx_str_t *voucher);
-void ngx_http_zkcredit_record_policy(ngx_http_request_t *r,
-    ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *reason);
+ngx_int_t ngx_http_zkcredit_refuse_by_policy(ngx_http_request_t *r,
+    ngx_http_zkcredit_ctx_t *ctx, ngx_str_t *reason, ngx_str_t *voucher);
 void ngx_http_zkcredit_mark_serving(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx);
 ngx_int_t ngx_http_zkcredit_send_held_header(ngx_http_request_t *r);

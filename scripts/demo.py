@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.join(ROOT, "examples"))
 import chat_upstream  # noqa: E402  (the price list, to check the charges)
 import harness  # noqa: E402  (starts and stops nginx and redis-server)
 from chain_fixtures import (  # noqa: E402  (anvil, forge, cast)
-    BURN_DELAY, CAST, CHALLENGE_WINDOW, DEPOSIT_LIFETIME, TREASURY, Anvil, Contracts)
+    BURN_DELAY, CAST, CHALLENGE_WINDOW, DEPOSIT_LIFETIME, Anvil, Contracts)
 
 SCOPE = 1
 C_MAX = 1000
@@ -43,6 +43,9 @@ ACCOUNTS = {"alice": 1, "bob": 2}  # anvil's development accounts, by user
 PROVIDER_ACCOUNT = 9               # the provider's slashing key
 PAYOUT_ACCOUNT = 7                 # where alice's withdrawal goes
 CAROL_ACCOUNT = 3                  # the user who withdraws from an old backup
+TREASURY_ACCOUNT = 8               # the provider's treasury: paid out, and posts the burns
+RECEIPT_ACCOUNT = 6                # its key signs the gateway's policy receipts
+BURN_ADDRESS = "0x000000000000000000000000000000000000dEaD"
 PRICE = 10**13                     # wei per credit unit: 3000 credits = 0.03 ether
 # To whoever slashes: more than a slash's gas (about 0.9M gas), so that
 # anyone, not only the provider, has a reason to slash.
@@ -182,8 +185,10 @@ class Demo:
         step("The provider deploys its deposit contract and points the gateway at it")
         discovery = json.loads(self.nginx.request("GET", "/.well-known/zkcredit").body)
         key_hash = discovery["deployments"][0]["signing_key"]["key_hash"]
+        self.treasury = self.anvil.accounts[TREASURY_ACCOUNT]
         self.contract, self.deployed_at = self.contracts.deploy(
-            price=PRICE, bounty=BOUNTY, scope=SCOPE, c_max=C_MAX, key_hash=int(key_hash, 16))
+            price=PRICE, bounty=BOUNTY, scope=SCOPE, c_max=C_MAX, key_hash=int(key_hash, 16),
+            treasury=self.treasury, receipt_signer=self.anvil.accounts[RECEIPT_ACCOUNT])
         say(f"EtherCreditDeposits at {self.contract} (block {self.deployed_at}): {PRICE} wei "
             f"per credit, minimum {C_MAX} credits, slash bounty {BOUNTY} wei; withdrawals can be "
             f"challenged for {CHALLENGE_WINDOW // 3600} h, an unused deposit expires after "
@@ -195,8 +200,11 @@ class Demo:
                                ("depositLifetime()(uint64)", DEPOSIT_LIFETIME)):
             check(int(self.contracts.call(self.contract, view).split()[0]) == expected,
                   f"the contract's {view.split('(')[0]} is {expected}")
+        receipt_key = os.path.join(self.nginx.prefix, "receipt.key")
+        self.write_key(receipt_key, RECEIPT_ACCOUNT)
         with open(self.contract_conf, "w") as f:
-            f.write(f"zkcredit_deposit_contract eip155:31337:{self.contract};\n")
+            f.write(f"zkcredit_deposit_contract eip155:31337:{self.contract};\n"
+                    f"zkcredit_receipt_key {receipt_key};\n")
         self.nginx.reload()
         # the old workers answer until they have quit
         announced = harness.eventually(
@@ -397,6 +405,11 @@ class Demo:
             lambda found: len(found) == 1)
         check(len(entries) == 1 and out["nullifier"].encode() in entries[0][1],
               "one entry on the policy evidence stream, by nullifier only")
+        [kept] = self.zkcredit("bob", "receipts")["receipts"]
+        say(f"bob keeps the gateway's signed policy receipt: nullifier {kept['nullifier'][:16]}..., "
+            f"{kept['credits']} credits to burn")
+        check(kept["credits"] == C_MAX, "the receipt names the whole C_max the refusal kept")
+        self.policy_nullifier = kept["nullifier"]
 
     def proxy_journey(self):
         step("An unmodified OpenAI SDK pays through `zkcredit proxy`: only its base URL changed")
@@ -473,9 +486,9 @@ class Demo:
         check(owed == DEPOSITS["bob"] * PRICE - BOUNTY and
               self.ether(self.contract) == held - BOUNTY,
               "the rest of bob's deposit is the provider's, alice's is untouched")
-        treasury_before = self.ether(TREASURY)
+        treasury_before = self.ether(self.treasury)
         self.contracts.send(self.contract, "payTreasury()", account=3)
-        check(self.ether(TREASURY) == treasury_before + owed and
+        check(self.ether(self.treasury) == treasury_before + owed and
               self.ether(self.contract) == DEPOSITS["alice"] * PRICE,
               "payTreasury() (anyone may call it) sent the provider's share to the treasury")
         self.anvil.mine(1)
@@ -580,6 +593,32 @@ class Demo:
               "the contract recovered k from the two shares and slashed carol's deposit: "
               "nothing is paid out, the provider keeps all but the bounty")
 
+    def policy_burn(self):
+        step("The provider burns what the policy refusal kept, in public")
+        treasury_key = os.path.join(self.home, "treasury-chain.key")
+        self.write_key(treasury_key, TREASURY_ACCOUNT)
+        burned_before = self.ether(BURN_ADDRESS)
+        owed_before = self.treasury_owed()
+        done = subprocess.run(self.registry("burn", *self.chain_options("alice")[:4],
+                                            "--chain-key", treasury_key, "--once", "--json"),
+                              capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise StepFailed(f"zkcredit-registry burn failed: {done.stderr.strip()}")
+        [burn] = [json.loads(line) for line in done.stdout.splitlines()]
+        check(burn["action"] == "burned",
+              f"zkcredit-registry burn posted the receipt in {burn['transaction'][:18]}...")
+        logs = json.loads(subprocess.run(
+            [CAST, "logs", "--rpc-url", self.anvil.url, "--address", self.contract, "--json",
+             "PolicyBurned(uint256 indexed,uint64,bytes32,uint256,bool)"],
+            capture_output=True, text=True, check=True, timeout=60).stdout)
+        say(f"PolicyBurned event: nullifier {logs[0]['topics'][1][:18]}..., "
+            f"{C_MAX * PRICE} wei to {BURN_ADDRESS}")
+        check(len(logs) == 1 and int(logs[0]["topics"][1], 16) == int(self.policy_nullifier, 16),
+              "one PolicyBurned event, naming the refused ticket: anyone can count the burns")
+        check(self.ether(BURN_ADDRESS) - burned_before == C_MAX * PRICE and
+              owed_before - self.treasury_owed() == C_MAX * PRICE,
+              "the refusal's C_max left the provider's share for the burn address")
+
     def metrics(self):
         step("The gateway's metrics (no user labels)")
         text = self.nginx.request("GET", "/metrics").body.decode()
@@ -599,6 +638,7 @@ class Demo:
             self.double_spend()
             self.withdrawal()
             self.understated_withdrawal()
+            self.policy_burn()
             self.metrics()
         except StepFailed as failure:
             print(f"\n{RED}{BOLD}demo FAILED:{RESET} {failure}", flush=True)

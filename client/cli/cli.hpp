@@ -40,7 +40,7 @@ struct Options {
     bool background = false;
     // request, sync: start no background precompute
     bool no_precompute = false;
-    // deposit (with deposit above)
+    // deposit (with deposit above), receipts, burn-receipts
     std::string rpc_url;
     std::string contract;
     std::string chain_key;
@@ -75,6 +75,8 @@ int cmd_refund(const Options& options);
 int cmd_balance(const Options& options);
 int cmd_status(const Options& options);
 int cmd_deposit(const Options& options);
+int cmd_receipts(const Options& options);
+int cmd_burn_receipts(const Options& options);
 
 // register and deposit: refuses (exit 3) a new deposit amount once tickets
 // of the old one were used; records the amount, durably, when it changed.

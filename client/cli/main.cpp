@@ -49,6 +49,13 @@ Commands:
                              background after each answer and sync
   refund --fetch             fetch the refund vouchers that were not received
   balance                    deposit, tickets used, refunds, what is left
+  receipts [--rpc URL --contract ADDRESS]
+                             the policy receipts kept for requests refused by
+                             the provider's policy; with the contract, whether
+                             each is burned and from when anyone may burn it
+  burn-receipts --rpc URL --contract ADDRESS --chain-key FILE
+                             burn, from the chain key in FILE, every kept receipt
+                             the provider did not burn within the contract's delay
   status                     balance plus the deployment, tree and tickets
   proxy [--listen ADDR:PORT] URL
                              serve a local endpoint (default 127.0.0.1:8402) that
@@ -95,8 +102,8 @@ Exit status:
   10  the gateway's store is unavailable (503)
   11  bad challenge, voucher or server answer
   12  proving keys unreadable, witness or proof failed
-  13  deposit, withdraw: the node failed, the contract refused, or the chain key
-      is bad
+  13  deposit, withdraw, receipts, burn-receipts: the node failed, the contract
+      refused, or the chain key is bad
 )";
 
 [[noreturn]] void usage(const std::string& message) {
@@ -255,6 +262,20 @@ int run(int argc, char** argv) {
             usage("withdraw needs --rpc, --contract and --chain-key");
         }
         return zkcredit_cli::cmd_withdraw(options);
+    }
+    if (command == "receipts") {
+        no_positional();
+        if (options.rpc_url.empty() != options.contract.empty()) {
+            usage("receipts takes --rpc and --contract together");
+        }
+        return zkcredit_cli::cmd_receipts(options);
+    }
+    if (command == "burn-receipts") {
+        no_positional();
+        if (options.rpc_url.empty() || options.contract.empty() || options.chain_key.empty()) {
+            usage("burn-receipts needs --rpc, --contract and --chain-key");
+        }
+        return zkcredit_cli::cmd_burn_receipts(options);
     }
     if (command == "sync") {
         no_positional();

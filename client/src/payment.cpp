@@ -18,6 +18,7 @@
 #include "zkclient/merkle.hpp"
 #include "zkclient/precompute.hpp"
 #include "zkclient/prover.hpp"
+#include "zkclient/receipts.hpp"
 #include "zkclient/witness.hpp"
 #include "zkclient/zkey.hpp"
 
@@ -743,6 +744,14 @@ PaymentResult Wallet::pay(const HttpRequest& original, const HttpStream* stream)
                              "); zkcredit refund --fetch recovers a refund later";
         } else {
             ticket.status = TicketStatus::served;
+            const auto receipts = response.header_values(kPolicyReceiptHeader);
+            if (receipts.size() == 1) {
+                std::string error;
+                note(keep_policy_receipt(state_, ticket, receipts[0], error)
+                         ? "refused by the provider's policy: C_max is kept, to be burned; "
+                           "its receipt is stored (zkcredit receipts)"
+                         : error);
+            }
             auto vouchers = response.header_values(kRefundHeader);
             if (vouchers.empty() && filter.voucher()) vouchers.push_back(*filter.voucher());
             std::string error;

@@ -152,6 +152,7 @@ std::string state_to_json(const State& state) {
         } else {
             entry["voucher"] = nullptr;
         }
+        if (!r.policy_receipt.empty()) entry["policy_receipt"] = r.policy_receipt;
         tickets.push_back(std::move(entry));
     }
     doc["tickets"] = std::move(tickets);
@@ -218,6 +219,9 @@ State state_from_json(const std::string& text) {
                 r.voucher = v.at("value").get<std::string>();
                 r.refund = v.at("refund").get<uint64_t>();
                 r.voucher_key = v.at("key").get<std::string>();
+            }
+            if (e.contains("policy_receipt")) {
+                r.policy_receipt = e.at("policy_receipt").get<std::string>();
             }
             if (r.index >= state.next_ticket) fail("a ticket at or above next_ticket");
             state.tickets.push_back(std::move(r));

@@ -123,19 +123,14 @@ std::vector<std::string> string_elements(const redisReply* reply, const std::str
 // shares determine the recorded k, and the recorded id is H(k). Evidence is
 // self-authenticating: only someone who knows k can name an identity, so a
 // writer to the stream cannot revoke anyone else.
-JudgedEvidence Registry::judge_evidence(std::string entry_id, const redisReply* fields) {
+JudgedEvidence Registry::judge_evidence(const StreamEntry& entry) {
     JudgedEvidence judgement;
-    judgement.entry_id = std::move(entry_id);
-    std::map<std::string, std::string, std::less<>> values;
-    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-        if (fields->element[i]->type != REDIS_REPLY_STRING ||
-            fields->element[i + 1]->type != REDIS_REPLY_STRING) {
-            judgement.reason = "malformed entry";
-            return judgement;
-        }
-        values.emplace(std::string(fields->element[i]->str, fields->element[i]->len),
-                       std::string(fields->element[i + 1]->str, fields->element[i + 1]->len));
+    judgement.entry_id = entry.id;
+    if (!entry.fields) {
+        judgement.reason = "malformed entry";
+        return judgement;
     }
+    const std::map<std::string, std::string, std::less<>>& values = *entry.fields;
     static const char* const kNames[] = {"k", "id", "x1", "y1", "x2", "y2"};
     Fr parsed[6];
     for (size_t i = 0; i < 6; ++i) {
@@ -184,6 +179,8 @@ Keys::Keys(const std::string& prefix)
       evidence_cursor(prefix + "registry:evidence-cursor"),
       chain_cursor(prefix + "registry:chain-cursor"),
       slash_cursor(prefix + "registry:slash-cursor"),
+      policy_evidence(prefix + "evidence:policy"),
+      burn_cursor(prefix + "registry:burn-cursor"),
       prefix_(prefix) {}
 
 std::string Keys::nullifier(const Fr& value) const { return prefix_ + "n:" + fr_to_hex(value); }
@@ -504,10 +501,7 @@ std::vector<EvidenceOutcome> Registry::process_evidence(size_t max_entries,
                                                         std::chrono::milliseconds block) {
     std::vector<EvidenceOutcome> outcomes;
     while (outcomes.size() < max_entries) {
-        const Reply stored_cursor = connection_.run({"GET", keys_.evidence_cursor});
-        std::string cursor = reply_is_nil(stored_cursor.get())
-                                 ? std::string(kCursorStart)
-                                 : reply_string(stored_cursor.get(), keys_.evidence_cursor);
+        std::string cursor = read_cursor(keys_.evidence_cursor);
         const size_t wanted = std::min(max_entries - outcomes.size(), kChunk);
         const std::vector<JudgedEvidence> entries = read_evidence(cursor, wanted, block);
         block = std::chrono::milliseconds(0);
@@ -531,37 +525,83 @@ std::vector<EvidenceOutcome> Registry::process_evidence(size_t max_entries,
     return outcomes;
 }
 
-std::vector<JudgedEvidence> Registry::read_evidence(const std::string& after, size_t max_entries,
-                                                    std::chrono::milliseconds block) {
+std::vector<Registry::StreamEntry> Registry::read_stream(const std::string& stream,
+                                                         const std::string& after,
+                                                         size_t max_entries,
+                                                         std::chrono::milliseconds block) {
     Command read{"XREAD", "COUNT", std::to_string(max_entries)};
     if (block.count() > 0) {
         read.push_back("BLOCK");
         read.push_back(std::to_string(block.count()));
     }
-    read.insert(read.end(), {"STREAMS", keys_.evidence, after});
+    read.insert(read.end(), {"STREAMS", stream, after});
     const Reply batch = connection_.run(read);
-    std::vector<JudgedEvidence> judged;
+    std::vector<StreamEntry> out;
     if (reply_is_nil(batch.get())) {
-        return judged;
+        return out;
     }
     const redisReply* entries = reply_element(reply_element(batch.get(), 0, "XREAD"), 1, "XREAD");
     require_array(entries, "XREAD");
     for (size_t i = 0; i < entries->elements; ++i) {
         const redisReply* entry = entries->element[i];
-        judged.push_back(judge_evidence(reply_string(reply_element(entry, 0, "XREAD"), "XREAD"),
-                                        reply_element(entry, 1, "XREAD")));
+        const redisReply* fields = reply_element(entry, 1, "XREAD");
+        require_array(fields, "XREAD");
+        StreamEntry read_entry{reply_string(reply_element(entry, 0, "XREAD"), "XREAD"), {}};
+        read_entry.fields.emplace();
+        for (size_t j = 0; j + 1 < fields->elements; j += 2) {
+            if (fields->element[j]->type != REDIS_REPLY_STRING ||
+                fields->element[j + 1]->type != REDIS_REPLY_STRING) {
+                read_entry.fields.reset();
+                break;
+            }
+            read_entry.fields->emplace(
+                std::string(fields->element[j]->str, fields->element[j]->len),
+                std::string(fields->element[j + 1]->str, fields->element[j + 1]->len));
+        }
+        out.push_back(std::move(read_entry));
+    }
+    return out;
+}
+
+std::vector<JudgedEvidence> Registry::read_evidence(const std::string& after, size_t max_entries,
+                                                    std::chrono::milliseconds block) {
+    std::vector<JudgedEvidence> judged;
+    for (const StreamEntry& entry : read_stream(keys_.evidence, after, max_entries, block)) {
+        judged.push_back(judge_evidence(entry));
     }
     return judged;
 }
 
-std::string Registry::slash_cursor() {
-    const Reply stored = connection_.run({"GET", keys_.slash_cursor});
-    return reply_is_nil(stored.get()) ? std::string(kCursorStart)
-                                      : reply_string(stored.get(), keys_.slash_cursor);
+std::vector<PolicyEvidence> Registry::read_policy_evidence(const std::string& after,
+                                                           size_t max_entries,
+                                                           std::chrono::milliseconds block) {
+    std::vector<PolicyEvidence> out;
+    for (const StreamEntry& entry : read_stream(keys_.policy_evidence, after, max_entries, block)) {
+        PolicyEvidence evidence{entry.id, {}};
+        if (entry.fields) {
+            const auto receipt = entry.fields->find("receipt");
+            if (receipt != entry.fields->end()) evidence.receipt = receipt->second;
+        }
+        out.push_back(std::move(evidence));
+    }
+    return out;
 }
+
+std::string Registry::read_cursor(const std::string& key) {
+    const Reply stored = connection_.run({"GET", key});
+    return reply_is_nil(stored.get()) ? std::string(kCursorStart) : reply_string(stored.get(), key);
+}
+
+std::string Registry::slash_cursor() { return read_cursor(keys_.slash_cursor); }
 
 void Registry::set_slash_cursor(const std::string& entry_id) {
     connection_.run({"SET", keys_.slash_cursor, entry_id});
+}
+
+std::string Registry::burn_cursor() { return read_cursor(keys_.burn_cursor); }
+
+void Registry::set_burn_cursor(const std::string& entry_id) {
+    connection_.run({"SET", keys_.burn_cursor, entry_id});
 }
 
 namespace {

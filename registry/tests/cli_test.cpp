@@ -92,6 +92,11 @@ TEST_F(Cli, ExitCodes) {
     EXPECT_EQ(tool("root --depth 33").status, 2);
     EXPECT_EQ(tool("prune-roots").status, 2);
     EXPECT_EQ(tool("prune-roots --older-than -5").status, 2);
+    const std::string burn = "burn --rpc http://127.0.0.1:1 --contract 0x" + std::string(40, 'a');
+    EXPECT_EQ(tool(burn).status, 2);                                  // no --chain-key
+    EXPECT_EQ(tool(burn + " --chain-key /nonexistent/key").status, 6);  // the key is read first
+    EXPECT_EQ(tool(burn + " --chain-key k --from-block 1").status, 2);  // slash's option
+    EXPECT_EQ(tool(burn + " --chain-key k --batch x").status, 2);
 
     // Malformed registrations are refused before anything is stored.
     for (const char* bad :

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "zkregistry/burner.hpp"
 #include "zkregistry/chain.hpp"
 #include "zkregistry/encoding.hpp"
 #include "zkregistry/error.hpp"
@@ -70,6 +71,14 @@ commands:
                                       (the provider's chain key: 64 hex digits, mode 0600);
                                       `follow` then applies the contract's Slashed event;
                                       --once: stop when the evidence is settled
+  burn --rpc URL --contract ADDRESS --chain-key FILE [--batch N] [--poll-ms MS] [--once]
+                                      burn on chain the C_max of every policy refusal: the
+                                      receipts of the policy evidence, N to a
+                                      burnPolicyReceipts transaction (default 32), those the
+                                      contract has burned already left out; FILE is the
+                                      treasury's chain key (only the treasury may burn a
+                                      receipt before its burn delay); --once: stop when the
+                                      evidence is settled
 
   --publish FILE   (register, revoke, watch, rebuild, follow) after a change to the tree,
                    rewrite FILE as `leaves --out FILE` does
@@ -119,7 +128,7 @@ Arguments parse_arguments(int argc, char** argv) {
                                                   "--deposit", "--out", "--older-than", "--max",
                                                   "--publish", "--rpc", "--contract",
                                                   "--from-block", "--confirmations", "--poll-ms",
-                                                  "--chain-key"};
+                                                  "--chain-key", "--batch"};
     static const std::set<std::string> kFlags = {"--json", "--from-evidence", "--check", "--once"};
     static const std::map<std::string, std::set<std::string>> kCommandOptions = {
         {"register", {"--id", "--deposit", "--publish"}},
@@ -135,6 +144,7 @@ Arguments parse_arguments(int argc, char** argv) {
          {"--rpc", "--contract", "--from-block", "--confirmations", "--poll-ms", "--once",
           "--publish"}},
         {"slash", {"--rpc", "--contract", "--from-block", "--chain-key", "--poll-ms", "--once"}},
+        {"burn", {"--rpc", "--contract", "--chain-key", "--batch", "--poll-ms", "--once"}},
     };
     static const std::set<std::string> kGlobal = {"--redis", "--prefix", "--depth", "--json"};
 
@@ -274,6 +284,38 @@ std::string slash_text(const zkregistry::SlashOutcome& outcome) {
     return text;
 }
 
+json burn_json(const zkregistry::BurnOutcome& outcome) {
+    json out = {{"evidence", outcome.entry_id},
+                {"action", zkregistry::burn_action_name(outcome.action)}};
+    if (!outcome.nullifier_hex.empty()) {
+        out["nullifier"] = outcome.nullifier_hex;
+        out["credits"] = std::to_string(outcome.credits);
+    }
+    if (outcome.action == zkregistry::BurnAction::rejected) {
+        out["reason"] = outcome.reason;
+    }
+    if (!outcome.transaction.empty()) {
+        out["transaction"] = outcome.transaction;
+    }
+    return out;
+}
+
+std::string burn_text(const zkregistry::BurnOutcome& outcome) {
+    std::string text =
+        "policy " + outcome.entry_id + ": " + zkregistry::burn_action_name(outcome.action);
+    if (!outcome.nullifier_hex.empty()) {
+        text += " nullifier " + outcome.nullifier_hex + ", " + std::to_string(outcome.credits) +
+                " credits";
+    }
+    if (outcome.action == zkregistry::BurnAction::rejected) {
+        text += " (" + outcome.reason + ")";
+    }
+    if (!outcome.transaction.empty()) {
+        text += " in transaction " + outcome.transaction;
+    }
+    return text;
+}
+
 void stop_on_signals() {
     struct sigaction action {};
     action.sa_handler = request_stop;
@@ -281,6 +323,22 @@ void stop_on_signals() {
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
+}
+
+// Runs `step` until SIGINT/SIGTERM, printing each outcome on its own line;
+// with `once`, stops at the first step that settles nothing.
+template <typename Step, typename Line>
+void run_steps(Step step, Line line, bool once) {
+    stop_on_signals();
+    while (g_stop == 0) {
+        const auto outcomes = step();
+        for (const auto& outcome : outcomes) {
+            std::cout << line(outcome) << std::endl;
+        }
+        if (once && outcomes.empty()) {
+            break;
+        }
+    }
 }
 
 bool changed_tree(const std::vector<zkregistry::EvidenceOutcome>& outcomes) {
@@ -398,14 +456,23 @@ int run(const Arguments& args) {
     }
 
     zkregistry::SlashOptions slashing;
-    std::optional<zkchain::Signer> slasher_key;
-    if (args.command == "slash") {
+    zkregistry::BurnOptions burning;
+    std::optional<zkchain::Signer> chain_key;
+    if (args.command == "slash" || args.command == "burn") {
         args.required("--rpc");
-        slashing.contract = parse_address(args.required("--contract"));
-        slashing.from_block = zkregistry::parse_u64(args.required("--from-block"), "--from-block");
+        const zkchain::Address contract = parse_address(args.required("--contract"));
         poll = std::chrono::milliseconds(
             zkregistry::parse_u64(args.value("--poll-ms").value_or("1000"), "--poll-ms"));
-        slasher_key.emplace(zkchain::Signer::from_file(args.required("--chain-key")));
+        if (args.command == "slash") {
+            slashing.contract = contract;
+            slashing.from_block =
+                zkregistry::parse_u64(args.required("--from-block"), "--from-block");
+        } else {
+            burning.contract = contract;
+            burning.batch = static_cast<size_t>(
+                zkregistry::parse_u64(args.value("--batch").value_or("32"), "--batch"));
+        }
+        chain_key.emplace(zkchain::Signer::from_file(args.required("--chain-key")));
     }
 
     const std::optional<std::string> publish = args.value("--publish");
@@ -556,21 +623,30 @@ int run(const Arguments& args) {
     if (args.command == "slash") {
         zkchain::Node node(args.required("--rpc"),
                            std::chrono::duration_cast<std::chrono::milliseconds>(kTimeout));
-        zkregistry::Slasher slasher(registry, node, *slasher_key, slashing);
+        zkregistry::Slasher slasher(registry, node, *chain_key, slashing);
         const bool once = args.flags.count("--once") != 0;
-        std::cerr << "zkcredit-registry: slashing from " << slasher_key->address().hex()
+        std::cerr << "zkcredit-registry: slashing from " << chain_key->address().hex()
                   << std::endl;
-        stop_on_signals();
-        while (g_stop == 0) {
-            const auto outcomes = slasher.step(64, once ? std::chrono::milliseconds(0) : poll);
-            for (const auto& outcome : outcomes) {
-                std::cout << (as_json ? slash_json(outcome).dump() : slash_text(outcome))
-                          << std::endl;
-            }
-            if (once && outcomes.empty()) {
-                break;
-            }
-        }
+        run_steps(
+            [&] { return slasher.step(64, once ? std::chrono::milliseconds(0) : poll); },
+            [&](const auto& outcome) {
+                return as_json ? slash_json(outcome).dump() : slash_text(outcome);
+            },
+            once);
+        return kExitOk;
+    }
+    if (args.command == "burn") {
+        zkchain::Node node(args.required("--rpc"),
+                           std::chrono::duration_cast<std::chrono::milliseconds>(kTimeout));
+        zkregistry::Burner burner(registry, node, *chain_key, burning);
+        const bool once = args.flags.count("--once") != 0;
+        std::cerr << "zkcredit-registry: burning from " << chain_key->address().hex()
+                  << std::endl;
+        run_steps([&] { return burner.step(once ? std::chrono::milliseconds(0) : poll); },
+                  [&](const auto& outcome) {
+                      return as_json ? burn_json(outcome).dump() : burn_text(outcome);
+                  },
+                  once);
         return kExitOk;
     }
     if (args.command == "watch") {

@@ -123,7 +123,14 @@ class UpstreamHandler(BaseHTTPRequestHandler):
         body = self.read_body()
         self.server.seen.append((self.command, self.path, body))
         status, headers = 200, [("X-Cost", "250")]
-        if self.path.startswith("/v1/policy-twice"):
+        content_type = "application/json"
+        payload = json.dumps({"path": self.path, "body_bytes": len(body)}).encode()
+        if self.path.startswith("/v1/policy-stream"):
+            # a stream refused in its header, as an SSE API would refuse it
+            headers = [("ZKCredit-Policy", "violation: streamed content")]
+            content_type = "text/event-stream"
+            payload = b'data: {"refused": true}\n\ndata: [DONE]\n\n'
+        elif self.path.startswith("/v1/policy-twice"):
             headers = [("X-Cost", "10"), ("ZKCredit-Policy", "violation: first"),
                        ("ZKCredit-Policy", "violation: second")]
         elif self.path.startswith("/v1/policy"):
@@ -131,16 +138,16 @@ class UpstreamHandler(BaseHTTPRequestHandler):
         elif self.path.startswith("/v1/fail"):
             status, headers = 500, []
         elif self.path.startswith("/v1/forge"):
-            headers = [("X-Cost", "250"), ("ZKCredit-Refund", "forged-by-the-upstream")]
+            headers = [("X-Cost", "250"), ("ZKCredit-Refund", "forged-by-the-upstream"),
+                       ("ZKCredit-Policy-Receipt", "forged-by-the-upstream")]
         elif self.path.startswith("/v1/accel"):
             headers = [("X-Accel-Redirect", "/internal/done")]
         elif self.path.startswith("/v1/slow"):
             time.sleep(3)
-        payload = json.dumps({"path": self.path, "body_bytes": len(body)}).encode()
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)

@@ -45,6 +45,10 @@ struct TicketRecord {
     std::string voucher;       // ZKCredit-Refund value
     uint64_t refund = 0;
     std::string voucher_key;  // packed key (hex) that signed it
+    // The request was refused by policy: the gateway's receipt for the
+    // C_max it kept (ZKCredit-Policy-Receipt), which lets anyone burn that
+    // amount (docs/protocol.md §9.1); empty otherwise.
+    std::string policy_receipt;
 };
 
 struct DeploymentInfo {

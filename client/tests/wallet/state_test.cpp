@@ -78,6 +78,7 @@ State sample_state() {
             t.voucher = "AQ";
             t.refund = 750;
             t.voucher_key = std::string(64, 'a');
+            t.policy_receipt = "AQID";
         }
         s.tickets.push_back(t);
     }
@@ -88,6 +89,8 @@ TEST_F(StateFileTest, RoundTripsExactly) {
     const State s = sample_state();
     const std::string text = state_to_json(s);
     EXPECT_EQ(state_to_json(state_from_json(text)), text);
+    EXPECT_EQ(state_from_json(text).tickets[0].policy_receipt, "AQID");
+    EXPECT_EQ(state_from_json(text).tickets[1].policy_receipt, "");
     State empty;
     empty.k = Fr::from_u64(1);
     EXPECT_EQ(state_to_json(state_from_json(state_to_json(empty))), state_to_json(empty));

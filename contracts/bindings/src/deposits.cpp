@@ -1,7 +1,5 @@
 #include "zkchain/deposits.hpp"
 
-#include <algorithm>
-
 namespace zkchain {
 
 namespace {
@@ -69,11 +67,8 @@ std::optional<Address> token_of(Node& node, const Address& contract) {
         if (e.kind() == ChainErrorKind::reverted) return std::nullopt;
         throw;
     }
-    if (std::any_of(word.begin(), word.begin() + 12, [](uint8_t b) { return b != 0; })) {
-        malformed("a token() that is not an address");
-    }
-    Address token;
-    std::copy(word.begin() + 12, word.end(), token.bytes.begin());
+    const std::optional<Address> token = word_address(word);
+    if (!token) malformed("a token() that is not an address");
     return token;
 }
 

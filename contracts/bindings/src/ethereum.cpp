@@ -53,6 +53,19 @@ std::optional<Address> Address::parse(std::string_view text) {
 
 std::string Address::hex() const { return to_hex(bytes.data(), bytes.size()); }
 
+// EIP-55: a letter is upper case where the matching nibble of
+// keccak256(lower-case hex, without 0x) is 8 or more.
+std::string Address::checksummed() const {
+    std::string text = hex();
+    const Word hash = keccak256(reinterpret_cast<const uint8_t*>(text.data()) + 2, text.size() - 2);
+    for (size_t i = 2; i < text.size(); ++i) {
+        const size_t nibble = i - 2;
+        const uint8_t bits = nibble % 2 == 0 ? hash[nibble / 2] >> 4 : hash[nibble / 2] & 15;
+        if (text[i] >= 'a' && bits >= 8) text[i] = static_cast<char>(text[i] - 'a' + 'A');
+    }
+    return text;
+}
+
 std::string to_hex(const uint8_t* data, size_t size) {
     std::string out = "0x";
     out.reserve(2 + 2 * size);
@@ -178,12 +191,44 @@ Word word_of(const Address& address) {
 
 Calldata::Calldata(std::string_view signature) {
     const Word hash = keccak256(reinterpret_cast<const uint8_t*>(signature.data()), signature.size());
-    bytes_.assign(hash.begin(), hash.begin() + 4);
+    selector_.assign(hash.begin(), hash.begin() + 4);
 }
 
 Calldata& Calldata::word(const Word& value) {
-    bytes_.insert(bytes_.end(), value.begin(), value.end());
+    head_.insert(head_.end(), value.begin(), value.end());
     return *this;
+}
+
+Calldata& Calldata::tuple_array(const std::vector<std::vector<Word>>& tuples) {
+    Bytes tail;
+    const Word length = word_of(static_cast<Amount>(tuples.size()));
+    tail.insert(tail.end(), length.begin(), length.end());
+    for (const std::vector<Word>& tuple : tuples) {
+        if (!tuples.empty() && tuple.size() != tuples.front().size()) {
+            throw ChainError(ChainErrorKind::malformed, "the tuples of one array differ in size");
+        }
+        for (const Word& value : tuple) tail.insert(tail.end(), value.begin(), value.end());
+    }
+    dynamic_.push_back({head_.size(), std::move(tail)});
+    head_.resize(head_.size() + 32);  // the offset, known once the head is
+    return *this;
+}
+
+// The head with each dynamic argument's offset (from the start of the
+// arguments) in its slot, then the tails in the order of their slots.
+Bytes Calldata::bytes() const {
+    Bytes out = selector_;
+    Bytes head = head_;
+    Bytes tails;
+    for (const DynamicArgument& argument : dynamic_) {
+        const Word offset = word_of(static_cast<Amount>(head_.size() + tails.size()));
+        std::copy(offset.begin(), offset.end(),
+                  head.begin() + static_cast<std::ptrdiff_t>(argument.slot));
+        tails.insert(tails.end(), argument.tail.begin(), argument.tail.end());
+    }
+    out.insert(out.end(), head.begin(), head.end());
+    out.insert(out.end(), tails.begin(), tails.end());
+    return out;
 }
 
 std::vector<Word> result_words(const Bytes& result) {
@@ -217,6 +262,15 @@ Amount word_integer(const Word& word, unsigned bits, const std::string& what) {
 
 bool word_field(const Word& word, libverify::Fr& out) {
     return libverify::Fr::from_bytes_be(word.data(), out);
+}
+
+std::optional<Address> word_address(const Word& word) {
+    for (size_t i = 0; i < 12; ++i) {
+        if (word[i] != 0) return std::nullopt;
+    }
+    Address address;
+    std::copy(word.begin() + 12, word.end(), address.bytes.begin());
+    return address;
 }
 
 }  // namespace zkchain

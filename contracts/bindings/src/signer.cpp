@@ -87,6 +87,18 @@ Bytes typed(const Rlp& fields) {
     return out;
 }
 
+// The address of a public key: the last 20 bytes of keccak256(x || y).
+Address address_of(const secp256k1_context* context, const secp256k1_pubkey& public_key) {
+    uint8_t serialized[65];
+    size_t size = sizeof serialized;
+    secp256k1_ec_pubkey_serialize(context, serialized, &size, &public_key,
+                                  SECP256K1_EC_UNCOMPRESSED);
+    const Word hash = keccak256(serialized + 1, 64);
+    Address address;
+    std::copy(hash.begin() + 12, hash.end(), address.bytes.begin());
+    return address;
+}
+
 }  // namespace
 
 Word transaction_digest(const Transaction& transaction) {
@@ -101,13 +113,7 @@ Signer::Signer(secp256k1_context_struct* context, uint8_t* key) : context_(conte
         secp256k1_context_destroy(context_);
         key_error("the chain key is not a valid secp256k1 secret key");
     }
-    uint8_t serialized[65];
-    size_t size = sizeof serialized;
-    secp256k1_ec_pubkey_serialize(context_, serialized, &size, &public_key,
-                                  SECP256K1_EC_UNCOMPRESSED);
-    // The address is the last 20 bytes of keccak256(x || y).
-    const Word hash = keccak256(serialized + 1, 64);
-    std::copy(hash.begin() + 12, hash.end(), address_.bytes.begin());
+    address_ = address_of(context_, public_key);
 }
 
 Signer Signer::from_hex(std::string_view key_hex) {
@@ -185,22 +191,68 @@ Signer::~Signer() {
     if (context_ != nullptr) secp256k1_context_destroy(context_);
 }
 
-Bytes Signer::sign(const Transaction& transaction) const {
-    const Word digest = transaction_digest(transaction);
+namespace {
+
+// The compact signature (r || s) and its recovery id.
+struct Compact {
+    uint8_t bytes[64];
+    int recovery = 0;
+};
+
+Compact sign_compact(secp256k1_context* context, const uint8_t* key, const Word& digest) {
     secp256k1_ecdsa_recoverable_signature signature;
-    if (secp256k1_ecdsa_sign_recoverable(context_, &signature, digest.data(), key_, nullptr,
+    if (secp256k1_ecdsa_sign_recoverable(context, &signature, digest.data(), key, nullptr,
                                          nullptr) != 1) {
         key_error("secp256k1 could not sign");
     }
-    uint8_t compact[64];
-    int recovery = 0;
-    secp256k1_ecdsa_recoverable_signature_serialize_compact(context_, compact, &recovery,
-                                                            &signature);
+    Compact compact;
+    secp256k1_ecdsa_recoverable_signature_serialize_compact(context, compact.bytes,
+                                                            &compact.recovery, &signature);
+    return compact;
+}
+
+}  // namespace
+
+Bytes Signer::sign(const Transaction& transaction) const {
+    const Compact compact = sign_compact(context_, key_, transaction_digest(transaction));
     Rlp fields = unsigned_fields(transaction);
-    fields.integer(static_cast<Amount>(recovery))
-        .bytes(trimmed(compact, 32))
-        .bytes(trimmed(compact + 32, 32));
+    fields.integer(static_cast<Amount>(compact.recovery))
+        .bytes(trimmed(compact.bytes, 32))
+        .bytes(trimmed(compact.bytes + 32, 32));
     return typed(fields);
+}
+
+Signature Signer::sign_digest(const Word& digest) const {
+    const Compact compact = sign_compact(context_, key_, digest);
+    Signature signature;
+    std::copy(compact.bytes, compact.bytes + 32, signature.r.begin());
+    std::copy(compact.bytes + 32, compact.bytes + 64, signature.s.begin());
+    signature.v = static_cast<uint8_t>(27 + compact.recovery);
+    return signature;
+}
+
+std::optional<Address> recover_signer(const Word& digest, const Signature& signature) {
+    if (signature.v != 27 && signature.v != 28) return std::nullopt;
+    uint8_t compact[64];
+    std::copy(signature.r.begin(), signature.r.end(), compact);
+    std::copy(signature.s.begin(), signature.s.end(), compact + 32);
+    // Verification needs no secret: the static context is enough.
+    const secp256k1_context* context = secp256k1_context_static;
+    secp256k1_ecdsa_recoverable_signature recoverable;
+    if (secp256k1_ecdsa_recoverable_signature_parse_compact(context, &recoverable, compact,
+                                                            signature.v - 27) != 1) {
+        return std::nullopt;  // r or s not below the group order
+    }
+    secp256k1_ecdsa_signature plain;
+    secp256k1_ecdsa_recoverable_signature_convert(context, &plain, &recoverable);
+    if (secp256k1_ecdsa_signature_normalize(context, nullptr, &plain) == 1) {
+        return std::nullopt;  // a high s, which the contract refuses (EIP-2)
+    }
+    secp256k1_pubkey public_key;
+    if (secp256k1_ecdsa_recover(context, &public_key, &recoverable, digest.data()) != 1) {
+        return std::nullopt;
+    }
+    return address_of(context, public_key);
 }
 
 }  // namespace zkchain

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "oracle.hpp"
+
 namespace zkchain {
 namespace {
 
@@ -31,6 +33,26 @@ TEST(Calldata, WordsAreBigEndianAndPadded) {
     EXPECT_EQ(bytes[4 + 31], 0xab);
     EXPECT_EQ(bytes[4 + 62], 0x01);
     EXPECT_EQ(bytes[4 + 63], 0x02);
+}
+
+TEST(Calldata, ArraysOfStaticTuplesAreWhatCastEncodes) {
+    auto small = [](uint64_t value) { return word_of(static_cast<Amount>(value)); };
+    const std::string signature = "f(uint256,(uint256,uint64)[],uint256,(uint256,uint64)[])";
+    Calldata call(signature);
+    call.amount(7)
+        .tuple_array({{small(1), small(2)}, {small(3), small(UINT64_MAX)}, {small(5), small(6)}})
+        .amount(8)
+        .tuple_array({});
+    EXPECT_EQ(to_hex(call.bytes()),
+              cast("calldata '" + signature + "' 7 '[(1,2),(3," + std::to_string(UINT64_MAX) +
+                   "),(5,6)]' 8 '[]'"));
+
+    Calldata alone("g((uint256,uint64)[])");
+    alone.tuple_array({{small(9), small(10)}});
+    EXPECT_EQ(to_hex(alone.bytes()), cast("calldata 'g((uint256,uint64)[])' '[(9,10)]'"));
+
+    EXPECT_THROW(Calldata("h((uint256)[])").tuple_array({{small(1)}, {small(1), small(2)}}),
+                 ChainError);
 }
 
 // The examples of the Ethereum RLP specification.

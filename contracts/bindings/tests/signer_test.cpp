@@ -3,33 +3,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <fstream>
-#include <memory>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "command.hpp"
+#include "oracle.hpp"
 
 namespace zkchain {
 namespace {
-
-// anvil's first development account: a published test key.
-constexpr char kAnvilKey[] = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-constexpr char kAnvilAddress[] = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
 
 std::string decimal(Amount value) { return amount_to_decimal(value); }
 
 // What `cast mktx` signs for the same fields: cast takes the call as a
 // signature and arguments, which `arguments` spells.
 std::string cast_raw(const Transaction& t, const std::string& call) {
-    return run(std::string(ZKC_CAST) + " mktx --private-key " + kAnvilKey + " --chain " +
-               std::to_string(t.chain_id) + " --nonce " + std::to_string(t.nonce) +
-               " --gas-limit " + std::to_string(t.gas_limit) + " --priority-gas-price " +
-               decimal(t.max_priority_fee_per_gas) + " --gas-price " + decimal(t.max_fee_per_gas) +
-               " --value " + decimal(t.value) + " " + t.to.hex() + " " + call + " 2>&1");
+    return cast(std::string("mktx --private-key ") + kAnvilKey + " --chain " +
+                std::to_string(t.chain_id) + " --nonce " + std::to_string(t.nonce) +
+                " --gas-limit " + std::to_string(t.gas_limit) + " --priority-gas-price " +
+                decimal(t.max_priority_fee_per_gas) + " --gas-price " +
+                decimal(t.max_fee_per_gas) + " --value " + decimal(t.value) + " " + t.to.hex() +
+                " " + call);
 }
 
 TEST(Signer, AddressOfAKnownKey) {

@@ -11,6 +11,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +39,8 @@ struct Keys {
     std::string evidence_cursor;  // string: id of the last evidence entry processed
     std::string chain_cursor;     // string: "<block number> <block hash>" the chain follower reached
     std::string slash_cursor;     // string: id of the last evidence entry the slasher settled
+    std::string policy_evidence;  // stream: the gateway's policy refusals and their receipts
+    std::string burn_cursor;      // string: id of the last policy entry the burner settled
 
     // hash: the gateway's record of a spent ticket (x, y, ...), as the
     // module's spend script writes it.
@@ -55,6 +59,12 @@ struct JudgedEvidence {
     libverify::Fr k;     // the double spender's key, when valid
     // The two shares (x, y) of the ticket, when valid.
     std::pair<libverify::Fr, libverify::Fr> first, second;
+};
+
+// One entry of the policy evidence stream, as far as the burner needs it.
+struct PolicyEvidence {
+    std::string entry_id;
+    std::string receipt;  // the ZKCredit-Policy-Receipt text; empty when the entry has none
 };
 
 struct Registration {
@@ -201,6 +211,15 @@ public:
     std::vector<JudgedEvidence> read_evidence(const std::string& after, size_t max_entries,
                                               std::chrono::milliseconds block);
 
+    // The burner's place in the policy evidence stream (its start until set).
+    std::string burn_cursor();
+    void set_burn_cursor(const std::string& entry_id);
+
+    // Up to `max_entries` policy evidence entries after entry `after`, in
+    // order; waits as read_evidence does.
+    std::vector<PolicyEvidence> read_policy_evidence(const std::string& after, size_t max_entries,
+                                                     std::chrono::milliseconds block);
+
     libverify::Fr root();
     StatusReport status();
 
@@ -224,7 +243,16 @@ public:
     uint64_t prune_roots(uint64_t older_than);
 
 private:
-    static JudgedEvidence judge_evidence(std::string entry_id, const redisReply* fields);
+    // A stream entry's id and fields; none for fields that are not all strings.
+    struct StreamEntry {
+        std::string id;
+        std::optional<std::map<std::string, std::string, std::less<>>> fields;
+    };
+    std::vector<StreamEntry> read_stream(const std::string& stream, const std::string& after,
+                                         size_t max_entries, std::chrono::milliseconds block);
+    std::string read_cursor(const std::string& key);
+
+    static JudgedEvidence judge_evidence(const StreamEntry& entry);
 
     std::vector<libverify::Fr> read_siblings(uint64_t index, uint64_t count);
     std::vector<Command> path_commands(const libverify::Fr& leaf, uint64_t index,

@@ -52,6 +52,7 @@ struct Address {
     // checked: addresses here come from configuration and the node).
     static std::optional<Address> parse(std::string_view text);
     std::string hex() const;  // lower case, with 0x
+    std::string checksummed() const;  // EIP-55 mixed case, with 0x
     bool operator==(const Address& other) const { return bytes == other.bytes; }
     bool operator!=(const Address& other) const { return !(*this == other); }
 };
@@ -91,17 +92,29 @@ Word word_of(const libverify::Fr& value);
 Word word_of(const Address& address);
 
 // A call: the 4-byte selector of `signature` (as `cast sig` computes it,
-// e.g. "slash(uint256,uint256[20])") and static arguments, one word each.
+// e.g. "slash(uint256,uint256[20])") and its arguments in order: static
+// ones, one word each, and arrays of static tuples (such as
+// "(uint256,uint64,bytes32)[]"), whose offset goes in the head and whose
+// length and tuples go after it, as the ABI places dynamic arguments.
 class Calldata {
 public:
     explicit Calldata(std::string_view signature);
     Calldata& word(const Word& value);
     Calldata& amount(Amount value) { return word(word_of(value)); }
     Calldata& field(const libverify::Fr& value) { return word(word_of(value)); }
-    const Bytes& bytes() const { return bytes_; }
+    // Each tuple is its fields' words, all tuples of one size (ChainError
+    // malformed otherwise).
+    Calldata& tuple_array(const std::vector<std::vector<Word>>& tuples);
+    Bytes bytes() const;
 
 private:
-    Bytes bytes_;
+    struct DynamicArgument {
+        size_t slot;  // where its offset goes in the head
+        Bytes tail;
+    };
+    Bytes selector_;
+    Bytes head_;
+    std::vector<DynamicArgument> dynamic_;
 };
 
 // The words of a call's static result; throws ChainError(malformed) when
@@ -111,5 +124,7 @@ std::vector<Word> result_words(const Bytes& result);
 // does not fit in `bits` (at most 128).
 Amount word_integer(const Word& word, unsigned bits, const std::string& what);
 bool word_field(const Word& word, libverify::Fr& out);
+// An ABI address word (12 zero bytes, then the address); none otherwise.
+std::optional<Address> word_address(const Word& word);
 
 }  // namespace zkchain

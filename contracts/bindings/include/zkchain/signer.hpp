@@ -5,6 +5,7 @@
 // that is wiped when the Signer goes, and is never printed.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "zkchain/ethereum.hpp"
@@ -23,6 +24,14 @@ struct Transaction {
     Address to;
     Amount value = 0;
     Bytes data;
+};
+
+// A recoverable ECDSA signature as Solidity's ecrecover takes it: v is 27
+// or 28, s is in the lower half of the group order (EIP-2).
+struct Signature {
+    Word r{};
+    Word s{};
+    uint8_t v = 0;
 };
 
 class Signer {
@@ -47,6 +56,10 @@ public:
     // y_parity, r, s]) signed over keccak256(0x02 || rlp([...])).
     Bytes sign(const Transaction& transaction) const;
 
+    // A signature of the 32-byte `digest` itself (no prefix, no hashing):
+    // what `cast wallet sign --no-hash` makes with the same key.
+    Signature sign_digest(const Word& digest) const;
+
 private:
     Signer(secp256k1_context_struct* context, uint8_t* key);
 
@@ -54,6 +67,11 @@ private:
     uint8_t* key_;  // 32 bytes from sodium_malloc: guarded, locked, wiped on free
     Address address_;
 };
+
+// ecrecover as the EVM runs it, plus EIP-2's low-s rule: the address whose
+// key made `signature` over `digest`, or none (v not 27 or 28, r or s
+// zero or not below the group order, s high, no such key).
+std::optional<Address> recover_signer(const Word& digest, const Signature& signature);
 
 // keccak256(0x02 || rlp(unsigned fields)): what the key signs.
 Word transaction_digest(const Transaction& transaction);
