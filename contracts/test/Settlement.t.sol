@@ -73,25 +73,42 @@ abstract contract SettlementFixture is Support {
         pay(alice, K_ALICE, ALICE_CREDITS);
         pay(bob, K_BOB, BOB_CREDITS);
 
-        string[] memory command = new string[](17);
+        uint256[3][] memory shares = new uint256[3][](3);
+        shares[0] = [K_ALICE, TICKETS, X_REQUEST];
+        shares[1] = [K_BOB, TICKETS, X_REQUEST];
+        shares[2] = [K_ALICE, 2, X_REQUEST];
+        uint256[] memory computed;
+        (proof, publicInputs, oracleKeyHash, computed) =
+            proveWithdrawal(K_ALICE, TICKETS, REFUND_PREV, REFUND, recipient, shares);
+        (spentShare, bobsShare, otherTicketsShare) = (computed[0], computed[1], computed[2]);
+    }
+
+    /// test/withdrawal.mjs: a proof that k's chain used `tickets` tickets
+    /// (the last voucher `refund` on `refundPrev`), for a withdrawal to
+    /// `to`, and the shares asked for as (k, ticket, x).
+    function proveWithdrawal(
+        uint256 k,
+        uint256 tickets,
+        uint256 refundPrev,
+        uint256 refund,
+        address to,
+        uint256[3][] memory shares
+    ) internal returns (uint256[8] memory, uint256[8] memory, uint256, uint256[] memory) {
+        string[] memory command = new string[](8 + 3 * shares.length);
         command[0] = "node";
         command[1] = "test/withdrawal.mjs";
-        command[2] = vm.toString(K_ALICE);
+        command[2] = vm.toString(k);
         command[3] = vm.toString(TestParameters.SCOPE);
-        command[4] = vm.toString(uint256(TICKETS));
-        command[5] = vm.toString(uint256(REFUND_PREV));
-        command[6] = vm.toString(uint256(REFUND));
-        command[7] = vm.toString(deposits.withdrawalBinding(recipient));
-        uint256[3][3] memory shares = [[K_ALICE, TICKETS, X_REQUEST], [K_BOB, TICKETS, X_REQUEST], [K_ALICE, 2, X_REQUEST]];
-        for (uint256 i = 0; i < 3; ++i) {
+        command[4] = vm.toString(tickets);
+        command[5] = vm.toString(refundPrev);
+        command[6] = vm.toString(refund);
+        command[7] = vm.toString(deposits.withdrawalBinding(to));
+        for (uint256 i = 0; i < shares.length; ++i) {
             for (uint256 j = 0; j < 3; ++j) {
                 command[8 + 3 * i + j] = vm.toString(shares[i][j]);
             }
         }
-        uint256[] memory computed;
-        (proof, publicInputs, oracleKeyHash, computed) =
-            abi.decode(vm.ffi(command), (uint256[8], uint256[8], uint256, uint256[]));
-        (spentShare, bobsShare, otherTicketsShare) = (computed[0], computed[1], computed[2]);
+        return abi.decode(vm.ffi(command), (uint256[8], uint256[8], uint256, uint256[]));
     }
 
     function nullifier() internal view returns (uint256) {
@@ -443,6 +460,22 @@ contract EtherSettlementTest is SettlementFixture {
 
     function balanceOf(address who) internal view override returns (uint256) {
         return who.balance;
+    }
+
+    /// A chain that never used a ticket withdraws the whole deposit; the
+    /// provider is owed nothing.
+    function test_aGenesisWithdrawalReturnsTheWholeDeposit() public {
+        uint256 idBob = PoseidonT2.hash([K_BOB]);
+        (uint256[8] memory genesisProof, uint256[8] memory inputs,,) =
+            proveWithdrawal(K_BOB, 0, 0, 0, bob, new uint256[3][](0));
+        deposits.requestWithdrawal(
+            idBob, bob, 0, 0, TestParameters.KEY_HASH, inputs[6], inputs[7], genesisProof, pathNextTo(leafAlice, zeros)
+        );
+        vm.warp(deposits.withdrawalOf(idBob).deadline + 1);
+        deposits.finalizeWithdrawal(idBob);
+        assertEq(bob.balance, BOB_CREDITS * PRICE, "all of it back");
+        assertEq(deposits.treasuryOwed(), 0, "nothing charged");
+        assertSolvent(uint256(ALICE_CREDITS) * PRICE);
     }
 
     /// The challenger's payout re-entering the contract is refused.
