@@ -142,9 +142,7 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
     uint256 public providerBond;
 
     /// Everything a follower needs to rebuild the tree: leaf `leaf` now sits at `leafIndex`.
-    event Deposited(
-        uint256 indexed id, uint32 leafIndex, uint64 credits, uint256 leaf, uint256 root, address payer
-    );
+    event Deposited(uint256 indexed id, uint32 leafIndex, uint64 credits, uint256 leaf, uint256 root, address payer);
     /// The deposit is forfeit. `k` is the evidence: H(k) = id. Leaf `leafIndex`
     /// is 0 in `root` (for a pending withdrawal it already was).
     event Slashed(
@@ -176,9 +174,7 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
     /// Leaf `leafIndex` is 0 in `root`; the deposit is owed to the treasury.
     event DepositExpired(uint256 indexed id, uint32 leafIndex, uint256 root, uint256 providerAmount);
     /// `forced`: posted by someone other than the treasury, after the burn delay.
-    event PolicyBurned(
-        uint256 indexed nullifier, uint64 credits, bytes32 evidenceDigest, uint256 amount, bool forced
-    );
+    event PolicyBurned(uint256 indexed nullifier, uint64 credits, bytes32 evidenceDigest, uint256 amount, bool forced);
     event BondFunded(address from, uint256 amount);
 
     error InvalidParameters();
@@ -216,8 +212,8 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
             p.scope >= FIELD_MODULUS || p.cMax == 0 || p.pricePerCredit == 0 || p.minCredits < p.cMax
                 || p.treasury == address(0) || p.refundKeyHashes.length == 0
                 || p.slashBounty > uint256(p.minCredits) * p.pricePerCredit
-                || address(p.withdrawalVerifier) == address(0) || p.challengeWindow == 0
-                || p.depositLifetime == 0 || p.receiptSigner == address(0)
+                || address(p.withdrawalVerifier) == address(0) || p.challengeWindow == 0 || p.depositLifetime == 0
+                || p.receiptSigner == address(0)
         ) {
             revert InvalidParameters();
         }
@@ -502,11 +498,9 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
 
     function _payOut(address to, uint256 amount) internal virtual;
 
-    function _requestWithdrawal(
-        Request memory request,
-        uint256[8] calldata proof,
-        uint256[DEPTH] calldata siblings
-    ) private {
+    function _requestWithdrawal(Request memory request, uint256[8] calldata proof, uint256[DEPTH] calldata siblings)
+        private
+    {
         Deposit storage deposit = deposits_[request.id];
         if (deposit.status != Status.Active) {
             revert NoActiveDeposit();
@@ -600,7 +594,8 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
     /// The y-intercept of the line through (x1, y1) and (x2, y2) over F_r:
     /// (y1*x2 - y2*x1) / (x2 - x1). The caller ensures x1 != x2, all below r.
     function _interceptAtZero(uint256 x1, uint256 y1, uint256 x2, uint256 y2) private view returns (uint256) {
-        uint256 numerator = addmod(mulmod(y1, x2, FIELD_MODULUS), FIELD_MODULUS - mulmod(y2, x1, FIELD_MODULUS), FIELD_MODULUS);
+        uint256 numerator =
+            addmod(mulmod(y1, x2, FIELD_MODULUS), FIELD_MODULUS - mulmod(y2, x1, FIELD_MODULUS), FIELD_MODULUS);
         uint256 denominator = addmod(x2, FIELD_MODULUS - x1, FIELD_MODULUS);
         return mulmod(numerator, _inverse(denominator), FIELD_MODULUS);
     }

@@ -27,8 +27,7 @@ import {HookToken} from "./TokenCreditDeposits.t.sol";
 /// provider's watcher holds when it was.
 abstract contract SettlementFixture is Support {
     uint256 constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
-    uint256 constant BN254_BASE_FIELD =
-        21888242871839275222246405745257275088696311157297823662689037894645226208583;
+    uint256 constant BN254_BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
     uint256 constant PRICE = TestParameters.PRICE;
     uint256 constant K_ALICE = 0xa11ce5ec7e7;
     uint256 constant K_BOB = 0xb0b5ec7e7;
@@ -267,7 +266,15 @@ abstract contract SettlementFixture is Support {
         // Unknown.
         vm.expectRevert(CreditDeposits.NoActiveDeposit.selector);
         deposits.requestWithdrawal(
-            idAlice + 1, recipient, TICKETS, REFUND_TOTAL, TestParameters.KEY_HASH, nullifier(), share(), proof, alicePath()
+            idAlice + 1,
+            recipient,
+            TICKETS,
+            REFUND_TOTAL,
+            TestParameters.KEY_HASH,
+            nullifier(),
+            share(),
+            proof,
+            alicePath()
         );
         // Withdrawing, then withdrawn.
         requestAsProved();
@@ -320,7 +327,15 @@ abstract contract SettlementFixture is Support {
         request(recipient, TICKETS, REFUND_TOTAL + 1, TestParameters.KEY_HASH, proof);
         vm.expectRevert(CreditDeposits.InvalidWithdrawalProof.selector);
         deposits.requestWithdrawal(
-            idAlice, recipient, TICKETS, REFUND_TOTAL, TestParameters.KEY_HASH, nullifier() + 1, share(), proof, alicePath()
+            idAlice,
+            recipient,
+            TICKETS,
+            REFUND_TOTAL,
+            TestParameters.KEY_HASH,
+            nullifier() + 1,
+            share(),
+            proof,
+            alicePath()
         );
         assertStatus(status(idAlice), CreditDeposits.Status.Active, "still active");
     }
@@ -339,7 +354,15 @@ abstract contract SettlementFixture is Support {
         request(recipient, 1, REFUND_TOTAL, TestParameters.KEY_HASH, proof);
         vm.expectRevert(CreditDeposits.NotAFieldElement.selector);
         deposits.requestWithdrawal(
-            idAlice, recipient, TICKETS, REFUND_TOTAL, TestParameters.KEY_HASH, nullifier(), share() + R, proof, alicePath()
+            idAlice,
+            recipient,
+            TICKETS,
+            REFUND_TOTAL,
+            TestParameters.KEY_HASH,
+            nullifier(),
+            share() + R,
+            proof,
+            alicePath()
         );
     }
 
@@ -433,7 +456,8 @@ abstract contract SettlementFixture is Support {
 
         assertSolvent(held);
         uint256 paidIn = (ALICE_CREDITS + BOB_CREDITS + carolCredits) * PRICE + bonded;
-        uint256 out = balanceOf(recipient) + balanceOf(treasury) + balanceOf(hunter) + balanceOf(deposits.BURN_ADDRESS());
+        uint256 out =
+            balanceOf(recipient) + balanceOf(treasury) + balanceOf(hunter) + balanceOf(deposits.BURN_ADDRESS());
         assertEq(balanceOf(address(deposits)) + out, paidIn, "nothing created or lost");
         assertEq(balanceOf(deposits.BURN_ADDRESS()), burned, "burned exactly the receipts");
     }
