@@ -30,9 +30,10 @@ import {IWithdrawalVerifier} from "./IWithdrawalVerifier.sol";
 /// The asset (ether or one ERC-20 token) is fixed by the concrete contract.
 ///
 /// Money: the contract holds exactly the sum of credits * pricePerCredit over
-/// Active and Withdrawing deposits, plus treasuryOwed, plus providerBond;
-/// every unit that left went to a withdrawal's recipient, the treasury, a
-/// slasher or the burn address.
+/// Active and Withdrawing deposits, plus treasuryOwed, plus providerBond,
+/// plus the payouts held for recipients that refused them; every unit that
+/// left went to a withdrawal's recipient, the treasury, a slasher or the
+/// burn address.
 abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
     /// The BN254 scalar field: identities, keys, shares and the scope are below it.
     uint256 public constant FIELD_MODULUS =
@@ -135,8 +136,12 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
     mapping(uint256 id => Deposit) private deposits_;
     mapping(uint256 id => Withdrawal) private withdrawals_;
     mapping(uint256 nullifier => bool) private policyBurned_;
+    /// Withdrawal payouts their recipient refused, kept for it.
+    mapping(address recipient => uint256) private heldPayouts_;
     /// The provider's share not yet sent to the treasury.
     uint256 public treasuryOwed;
+    /// The sum of the held payouts.
+    uint256 public heldPayoutsTotal;
     /// What the provider put up to back its policy receipts; it never leaves
     /// except to the burn address.
     uint256 public providerBond;
@@ -176,6 +181,10 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
     /// `forced`: posted by someone other than the treasury, after the burn delay.
     event PolicyBurned(uint256 indexed nullifier, uint64 credits, bytes32 evidenceDigest, uint256 amount, bool forced);
     event BondFunded(address from, uint256 amount);
+    /// The recipient of withdrawal `id` refused its payout; it is kept for
+    /// the recipient (claimHeldPayout).
+    event PayoutHeld(uint256 indexed id, address recipient, uint256 amount);
+    event HeldPayoutClaimed(address recipient, address to, uint256 amount);
 
     error InvalidParameters();
     error NotAFieldElement();
@@ -206,6 +215,7 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
     error BurnNotYetForceable(uint256 nullifier);
     error InsufficientFundsForBurn();
     error PrecompileFailed();
+    error NoHeldPayout();
 
     constructor(Parameters memory p) {
         if (
@@ -249,6 +259,10 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
     /// The pending withdrawal of `id` (all zero when there is none).
     function withdrawalOf(uint256 id) external view returns (Withdrawal memory) {
         return withdrawals_[id];
+    }
+
+    function heldPayoutOf(address recipient) external view returns (uint256) {
+        return heldPayouts_[recipient];
     }
 
     function policyBurned(uint256 nullifier) external view returns (bool) {
@@ -365,7 +379,10 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
 
     /// Pays out the withdrawal of `id` once its challenge window is over:
     /// D + R - n*C_max to its recipient, n*C_max - R owed to the treasury.
-    /// Anyone may call it; the money goes only where the request named.
+    /// Anyone may call it; the money goes only where the request named. A
+    /// recipient that refuses the payment (a reverting contract, an address
+    /// the token blocks) must not keep the provider's share from it: the
+    /// share is owed all the same and the payout is held for the recipient.
     function finalizeWithdrawal(uint256 id) external nonReentrant {
         Deposit storage deposit = deposits_[id];
         if (deposit.status != Status.Withdrawing) {
@@ -383,9 +400,24 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
         uint256 userAmount = (uint256(deposit.credits) - charged) * pricePerCredit;
         treasuryOwed += providerAmount;
         emit WithdrawalFinalized(id, withdrawal.recipient, userAmount, providerAmount);
-        if (userAmount != 0) {
-            _payOut(withdrawal.recipient, userAmount);
+        if (userAmount != 0 && !_tryPayOut(withdrawal.recipient, userAmount)) {
+            // The failed transfer changed nothing, and the guard keeps it so.
+            heldPayouts_[withdrawal.recipient] += userAmount;
+            heldPayoutsTotal += userAmount;
+            emit PayoutHeld(id, withdrawal.recipient, userAmount);
         }
+    }
+
+    /// Sends the caller's held withdrawal payouts to `to`.
+    function claimHeldPayout(address to) external nonReentrant {
+        uint256 amount = heldPayouts_[msg.sender];
+        if (amount == 0) {
+            revert NoHeldPayout();
+        }
+        heldPayouts_[msg.sender] = 0;
+        heldPayoutsTotal -= amount;
+        emit HeldPayoutClaimed(msg.sender, to, amount);
+        _payOut(to, amount);
     }
 
     /// Gives the treasury a deposit that was neither withdrawn nor slashed
@@ -496,7 +528,14 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
         emit BondFunded(msg.sender, amount);
     }
 
-    function _payOut(address to, uint256 amount) internal virtual;
+    /// Sends `amount` to `to`; false when the transfer failed (and moved nothing).
+    function _tryPayOut(address to, uint256 amount) internal virtual returns (bool);
+
+    function _payOut(address to, uint256 amount) internal {
+        if (!_tryPayOut(to, amount)) {
+            revert PayoutFailed();
+        }
+    }
 
     function _requestWithdrawal(Request memory request, uint256[8] calldata proof, uint256[DEPTH] calldata siblings)
         private

@@ -146,12 +146,12 @@ abstract contract SettlementFixture is Support {
     }
 
     /// The contract holds exactly the active and withdrawing deposits, what
-    /// the treasury is owed and the bond.
+    /// the treasury is owed, the bond and the payouts held for recipients.
     function assertSolvent(uint256 held) internal view {
         assertEq(
             balanceOf(address(deposits)),
-            held + deposits.treasuryOwed() + deposits.providerBond(),
-            "balance = held + treasuryOwed + providerBond"
+            held + deposits.treasuryOwed() + deposits.providerBond() + deposits.heldPayoutsTotal(),
+            "balance = held + treasuryOwed + providerBond + held payouts"
         );
     }
 
@@ -500,6 +500,42 @@ contract EtherSettlementTest is SettlementFixture {
         assertEq(bob.balance, BOB_CREDITS * PRICE, "all of it back");
         assertEq(deposits.treasuryOwed(), 0, "nothing charged");
         assertSolvent(uint256(ALICE_CREDITS) * PRICE);
+    }
+
+    /// A recipient that refuses its payout cannot keep the provider's share
+    /// from it (the user could spend all but one credit, withdraw to such an
+    /// address and leave the provider unpaid); the payout waits for it.
+    function test_aRecipientThatRefusesItsPayoutDoesNotHoldUpTheProvidersShare() public {
+        Reentrant refusing = new Reentrant();
+        refusing.setTarget(EtherCreditDeposits(address(deposits)));
+        refusing.setRefuse(true);
+        (uint256[8] memory refusingProof, uint256[8] memory inputs,,) =
+            proveWithdrawal(K_ALICE, TICKETS, REFUND_PREV, REFUND, address(refusing), new uint256[3][](0));
+        deposits.requestWithdrawal(
+            idAlice,
+            address(refusing),
+            TICKETS,
+            REFUND_TOTAL,
+            TestParameters.KEY_HASH,
+            inputs[6],
+            inputs[7],
+            refusingProof,
+            alicePath()
+        );
+        vm.warp(deadline() + 1);
+        deposits.finalizeWithdrawal(idAlice);
+        uint256 userAmount = (ALICE_CREDITS - CHARGED) * PRICE;
+        assertStatus(status(idAlice), CreditDeposits.Status.Withdrawn, "withdrawn");
+        assertEq(deposits.treasuryOwed(), CHARGED * PRICE, "the provider's share is owed");
+        assertEq(deposits.heldPayoutOf(address(refusing)), userAmount, "the refund is held");
+        assertSolvent(uint256(BOB_CREDITS) * PRICE);
+
+        vm.expectRevert(CreditDeposits.NoHeldPayout.selector);
+        deposits.claimHeldPayout(alice);
+        refusing.claimHeldPayout(alice);
+        assertEq(alice.balance, userAmount, "claimed to another address");
+        assertEq(deposits.heldPayoutsTotal(), 0, "nothing held");
+        assertSolvent(uint256(BOB_CREDITS) * PRICE);
     }
 
     /// The challenger's payout re-entering the contract is refused.
