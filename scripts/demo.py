@@ -7,7 +7,9 @@ in front of it, and the registry's follower (which mirrors the contract's
 tree) and slasher (which claims double spenders' deposits on chain); then
 two users deposit on chain, make anonymous paid requests with the zkcredit
 CLI, a policy violation is refused, one user double-spends a ticket and
-loses the deposit to a slash. Every step checks what it shows; the exit
+loses the deposit to a slash, one withdraws what it did not spend and the
+provider is paid for the rest, and one that withdraws for fewer tickets
+than it used is challenged and slashed. Every step checks what it shows; the exit
 status is 0 only if every step behaved. Everything started here is stopped
 at the end, whatever happens.
 
@@ -39,6 +41,8 @@ PREFIX = "zkcredit:"
 DEPOSITS = {"alice": 3000, "bob": 5000}
 ACCOUNTS = {"alice": 1, "bob": 2}  # anvil's development accounts, by user
 PROVIDER_ACCOUNT = 9               # the provider's slashing key
+PAYOUT_ACCOUNT = 7                 # where alice's withdrawal goes
+CAROL_ACCOUNT = 3                  # the user who withdraws from an old backup
 PRICE = 10**13                     # wei per credit unit: 3000 credits = 0.03 ether
 # To whoever slashes: more than a slash's gas (about 0.9M gas), so that
 # anyone, not only the provider, has a reason to slash.
@@ -178,10 +182,10 @@ class Demo:
         step("The provider deploys its deposit contract and points the gateway at it")
         discovery = json.loads(self.nginx.request("GET", "/.well-known/zkcredit").body)
         key_hash = discovery["deployments"][0]["signing_key"]["key_hash"]
-        self.contract, deployed_at = self.contracts.deploy(
+        self.contract, self.deployed_at = self.contracts.deploy(
             price=PRICE, bounty=BOUNTY, scope=SCOPE, c_max=C_MAX, key_hash=int(key_hash, 16))
-        say(f"EtherCreditDeposits at {self.contract} (block {deployed_at}): {PRICE} wei per "
-            f"credit, minimum {C_MAX} credits, slash bounty {BOUNTY} wei; withdrawals can be "
+        say(f"EtherCreditDeposits at {self.contract} (block {self.deployed_at}): {PRICE} wei "
+            f"per credit, minimum {C_MAX} credits, slash bounty {BOUNTY} wei; withdrawals can be "
             f"challenged for {CHALLENGE_WINDOW // 3600} h, an unused deposit expires after "
             f"{DEPOSIT_LIFETIME // 86400} days, a policy receipt can be forced to burn after "
             f"{BURN_DELAY // 3600} h")
@@ -204,7 +208,7 @@ class Demo:
         self.provider_key = os.path.join(self.home, "provider-chain.key")
         self.write_key(self.provider_key, PROVIDER_ACCOUNT)
         chain = ["--rpc", self.anvil.url, "--contract", self.contract,
-                 "--from-block", str(deployed_at)]
+                 "--from-block", str(self.deployed_at)]
         self.follower = subprocess.Popen(
             self.registry("follow", *chain, "--confirmations", "1", "--poll-ms", "200",
                           "--publish", self.leaves_file, "--json"),
@@ -434,6 +438,8 @@ class Demo:
         backup = self.states["bob"] + ".backup"
         shutil.copy2(self.states["bob"], backup)
         first, _, _, _ = self.paid_request("bob", "First use of this ticket.")
+        served = self.states["bob"] + ".served"
+        shutil.copy2(self.states["bob"], served)
         shutil.copy2(backup, self.states["bob"])
         second = self.zkcredit("bob", "request", "-X", "POST", "-d",
                                chat_body("Second use of the same ticket."),
@@ -481,11 +487,98 @@ class Demo:
         self.zkcredit("bob", "sync", "--leaves", self.base + "/zkcredit/leaves.json", expect=6)
         say("bob's client no longer finds his leaf in the public list (exit 6)")
         time.sleep(ROOT_WINDOW + 1)
+        # The copy whose chain went on after the first use: the restored one
+        # is stuck at the ticket it reused (its next request would need that
+        # ticket's voucher).
+        shutil.copy2(served, self.states["bob"])
         refused = self.zkcredit("bob", "request", self.base + "/v1/models", expect=8)
         check(refused["http_status"] == 402,
               "once the old roots leave the window, bob's proofs are refused (402)")
         self.zkcredit("alice", "sync", "--leaves", self.base + "/zkcredit/leaves.json")
         self.paid_request("alice", "Still working for honest users?")
+
+    def credits_charged(self):
+        text = self.nginx.request("GET", "/metrics").body.decode()
+        return int(re.search(r"^zkcredit_credits_charged_total (\d+)$", text, re.M).group(1))
+
+    def chain_options(self, user):
+        key = os.path.join(self.home, user + "-chain.key")
+        return ["--rpc", self.anvil.url, "--contract", self.contract, "--chain-key", key,
+                "--from-block", str(self.deployed_at)]
+
+    def treasury_owed(self):
+        return int(self.contracts.call(self.contract, "treasuryOwed()(uint256)").split()[0])
+
+    def warp_past_the_challenge_window(self):
+        self.anvil.rpc("evm_increaseTime", CHALLENGE_WINDOW + 1)
+        self.anvil.mine(1)
+        say(f"(the chain's clock moves {CHALLENGE_WINDOW // 3600} hours on: the challenge "
+            "window is over)")
+
+    def withdrawal(self):
+        step("Alice withdraws what she did not spend; the provider is paid for the rest")
+        before = self.balance("alice")
+        payout = self.anvil.accounts[PAYOUT_ACCOUNT]
+        paid_before = self.ether(payout)
+        owed_before = self.treasury_owed()
+        held_before = self.ether(self.contract)
+        requested = self.zkcredit("alice", "withdraw", *self.chain_options("alice"),
+                                  "--to", payout)
+        tickets, refunds = requested["tickets"], requested["refund_total"]
+        say(f"alice proves her chain used {tickets} tickets with {refunds} credits of refunds "
+            f"and gives the share of ticket {tickets}; {requested['credits_to_recipient']} "
+            f"credits go to {payout} after the window")
+        check(tickets == before["tickets_used"] and refunds == before["refund_total"],
+              "the withdrawal claims exactly the tickets and refunds of her chain")
+        self.anvil.mine(1)
+        alice_leaf = self.leaves["alice"]
+        harness.eventually(self.published_leaves, lambda found: alice_leaf not in found)
+        say("the follower cleared her leaf and spent ticket "
+            f"{tickets} in Redis with the withdrawal's share: no request can use it now")
+        self.warp_past_the_challenge_window()
+        self.zkcredit("alice", "withdraw", "--finalize", *self.chain_options("alice"))
+        to_alice = self.ether(payout) - paid_before
+        to_provider = self.treasury_owed() - owed_before
+        charged = tickets * C_MAX - refunds
+        say(f"paid to alice's address: {to_alice} wei = ({DEPOSITS['alice']} + {refunds} - "
+            f"{tickets} x {C_MAX}) credits; owed to the provider: {to_provider} wei")
+        check(to_alice == (DEPOSITS["alice"] - charged) * PRICE,
+              "alice gets her deposit plus refunds minus C_max per ticket")
+        check(to_provider == charged * PRICE and to_alice + to_provider == DEPOSITS["alice"] * PRICE,
+              "the provider gets the rest: every unit of her deposit is accounted for")
+        check(self.ether(self.contract) == held_before - to_alice,
+              "the contract paid out exactly alice's part")
+
+    def understated_withdrawal(self):
+        step("Carol withdraws from an old backup, for fewer tickets than she used: challenged")
+        self.states["carol"] = os.path.join(self.home, "carol.json")
+        self.zkcredit("carol", "init")
+        self.write_key(os.path.join(self.home, "carol-chain.key"), CAROL_ACCOUNT)
+        deposit = 2000
+        made = self.zkcredit("carol", "deposit", "--deposit", str(deposit),
+                             *self.chain_options("carol"))
+        self.anvil.mine(1)
+        harness.eventually(self.published_leaves, lambda found: made["leaf"] in found)
+        self.zkcredit("carol", "sync", "--leaves", self.base + "/zkcredit/leaves.json")
+        self.paid_request("carol", "A first question.")
+        backup = self.states["carol"] + ".backup"
+        shutil.copy2(self.states["carol"], backup)
+        self.paid_request("carol", "A second question.")
+        shutil.copy2(backup, self.states["carol"])
+        owed_before = self.treasury_owed()
+        requested = self.zkcredit("carol", "withdraw", *self.chain_options("carol"))
+        say(f"carol's old state claims {requested['tickets']} ticket(s); she has used 2")
+        self.anvil.mine(1)
+        challenged = json.loads(self.slasher.stdout.readline())
+        check(challenged["action"] == "challenged",
+              "the follower met a request's share of that ticket in Redis; the slasher sent "
+              f"challenge(id, x, y) in {challenged['transaction'][:18]}...")
+        self.warp_past_the_challenge_window()
+        self.zkcredit("carol", "withdraw", "--finalize", *self.chain_options("carol"),
+                      expect=13)
+        check(self.treasury_owed() - owed_before == deposit * PRICE - BOUNTY,
+              "the contract recovered k from the two shares and slashed carol's deposit: "
+              "nothing is paid out, the provider keeps all but the bounty")
 
     def metrics(self):
         step("The gateway's metrics (no user labels)")
@@ -504,6 +597,8 @@ class Demo:
             self.policy_refusal()
             self.proxy_journey()
             self.double_spend()
+            self.withdrawal()
+            self.understated_withdrawal()
             self.metrics()
         except StepFailed as failure:
             print(f"\n{RED}{BOLD}demo FAILED:{RESET} {failure}", flush=True)

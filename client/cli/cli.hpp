@@ -44,6 +44,14 @@ struct Options {
     std::string rpc_url;
     std::string contract;
     std::string chain_key;
+    // withdraw (with rpc_url, contract and chain_key above)
+    std::string recipient;  // --to; default: the chain key's address
+    bool finalize = false;
+    uint64_t from_block = 0;  // the contract's deployment block
+    std::string withdraw_wasm_path;
+    std::string withdraw_zkey_path;
+    std::string withdraw_vk_path;
+    std::string withdraw_prover_path;
     // proxy
     std::string listen = "127.0.0.1:8402";
     std::string token_file;
@@ -58,6 +66,11 @@ int cmd_register(const Options& options);
 int cmd_sync(const Options& options);
 int cmd_request(const Options& options);
 int cmd_precompute(const Options& options);
+int cmd_withdraw(const Options& options);
+
+// Throws ClientError(chain): the node failed, the contract refused, or the
+// chain key is bad (deposit, withdraw).
+[[noreturn]] void chain_failure(const std::string& message);
 int cmd_refund(const Options& options);
 int cmd_balance(const Options& options);
 int cmd_status(const Options& options);

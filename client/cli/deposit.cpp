@@ -23,11 +23,11 @@ using zkchain::Calldata;
 using zkclient::ClientError;
 using zkclient::ExitCode;
 
-[[noreturn]] void chain_failure(const std::string& message) {
+}  // namespace
+
+void chain_failure(const std::string& message) {
     throw ClientError(ExitCode::chain, message);
 }
-
-}  // namespace
 
 int cmd_deposit(const Options& options) {
     const std::optional<zkchain::Address> contract = zkchain::Address::parse(options.contract);

@@ -32,6 +32,13 @@ Commands:
                              pay the deposit of N credit units into the deposit
                              contract, from the chain key in FILE (64 hex digits,
                              mode 0600), in ether or the contract's token
+  withdraw --rpc URL --contract ADDRESS --chain-key FILE [--to ADDRESS]
+                             request the withdrawal of what the deposit has left
+                             (deposit + refunds - tickets * C_max) to ADDRESS
+                             (default: the chain key's); no request can be made
+                             after it
+  withdraw --finalize --rpc URL --contract ADDRESS --chain-key FILE
+                             after the challenge window, pay the withdrawal out
   sync --leaves URL|FILE     fetch the public list of leaves, build the tree
                              locally, find the own leaf and check the root
   request [-X METHOD] [-d BODY|@FILE] [-H 'Name: value']... URL
@@ -61,6 +68,11 @@ Options:
   --no-precompute            request, sync: start no background precompute, and
                              request ignores a precomputed proof (also
                              ZKCREDIT_PRECOMPUTE=0)
+  --from-block N             withdraw: the contract's deployment block (0)
+  --withdraw-zkey FILE       withdraw: the withdrawal circuit's proving key, its
+  --withdraw-wasm FILE         witness generator, its verification key, and the
+  --withdraw-vk FILE           prover script run by node (defaults: the build's)
+  --withdraw-prover FILE
   --listen ADDR:PORT         proxy: the local address (numeric; beyond loopback
                              only with a token)
   --token-file FILE          proxy: require this local token (an owner-only file,
@@ -83,7 +95,8 @@ Exit status:
   10  the gateway's store is unavailable (503)
   11  bad challenge, voucher or server answer
   12  proving keys unreadable, witness or proof failed
-  13  deposit: the node failed, the contract refused, or the chain key is bad
+  13  deposit, withdraw: the node failed, the contract refused, or the chain key
+      is bad
 )";
 
 [[noreturn]] void usage(const std::string& message) {
@@ -120,6 +133,10 @@ int run(int argc, char** argv) {
     options.zkey_path = env_or("ZKCREDIT_ZKEY", ZKC_DEFAULT_ZKEY);
     options.witness_dat_path = env_or("ZKCREDIT_WITNESS_DAT", ZKC_DEFAULT_WITNESS_DAT);
     options.vk_path = env_or("ZKCREDIT_VK", ZKC_DEFAULT_VK);
+    options.withdraw_wasm_path = ZKC_DEFAULT_WITHDRAW_WASM;
+    options.withdraw_zkey_path = ZKC_DEFAULT_WITHDRAW_ZKEY;
+    options.withdraw_vk_path = ZKC_DEFAULT_WITHDRAW_VK;
+    options.withdraw_prover_path = ZKC_DEFAULT_WITHDRAW_PROVER;
     std::string command;
     std::vector<std::string> positional;
 
@@ -157,6 +174,20 @@ int run(int argc, char** argv) {
             options.contract = value();
         } else if (arg == "--chain-key") {
             options.chain_key = value();
+        } else if (arg == "--to") {
+            options.recipient = value();
+        } else if (arg == "--finalize") {
+            options.finalize = true;
+        } else if (arg == "--from-block") {
+            options.from_block = parse_amount(value(), "--from-block");
+        } else if (arg == "--withdraw-zkey") {
+            options.withdraw_zkey_path = value();
+        } else if (arg == "--withdraw-wasm") {
+            options.withdraw_wasm_path = value();
+        } else if (arg == "--withdraw-vk") {
+            options.withdraw_vk_path = value();
+        } else if (arg == "--withdraw-prover") {
+            options.withdraw_prover_path = value();
         } else if (arg == "--leaves") {
             options.leaves = value();
         } else if (arg == "-X" || arg == "--request") {
@@ -217,6 +248,13 @@ int run(int argc, char** argv) {
             usage("deposit needs --rpc, --contract and --chain-key");
         }
         return zkcredit_cli::cmd_deposit(options);
+    }
+    if (command == "withdraw") {
+        no_positional();
+        if (options.rpc_url.empty() || options.contract.empty() || options.chain_key.empty()) {
+            usage("withdraw needs --rpc, --contract and --chain-key");
+        }
+        return zkcredit_cli::cmd_withdraw(options);
     }
     if (command == "sync") {
         no_positional();

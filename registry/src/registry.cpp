@@ -167,6 +167,8 @@ JudgedEvidence Registry::judge_evidence(std::string entry_id, const redisReply* 
     judgement.valid = true;
     judgement.id = parsed[1];
     judgement.k = k;
+    judgement.first = {parsed[2], parsed[3]};
+    judgement.second = {parsed[4], parsed[5]};
     return judgement;
 }
 

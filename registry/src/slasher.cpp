@@ -16,6 +16,8 @@ const char* slash_action_name(SlashAction action) {
     switch (action) {
     case SlashAction::slashed:
         return "slashed";
+    case SlashAction::challenged:
+        return "challenged";
     case SlashAction::already_slashed:
         return "already-slashed";
     case SlashAction::settled:
@@ -51,6 +53,27 @@ std::vector<SlashOutcome> Slasher::step(size_t max_entries, std::chrono::millise
     return outcomes;
 }
 
+std::optional<zkchain::Receipt> Slasher::challenge(const JudgedEvidence& evidence) {
+    for (const std::pair<Fr, Fr>* share : {&evidence.first, &evidence.second}) {
+        zkchain::Calldata call("challenge(uint256,uint256,uint256)");
+        call.field(evidence.id).field(share->first).field(share->second);
+        try {
+            return node_.transact(signer_, options_.contract, 0, call.bytes(),
+                                  options_.mined_within);
+        } catch (const ChainError& e) {
+            // The withdrawal's own share, or a share of another ticket: the
+            // estimate refuses it before anything is sent.
+            if (e.kind() != ChainErrorKind::reverted ||
+                !(zkchain::reverted_with(e, "SameBinding()") ||
+                  zkchain::reverted_with(e, "NotTheOwnersShare()") ||
+                  zkchain::reverted_with(e, "ChallengeWindowOver()"))) {
+                throw;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
 std::optional<SlashOutcome> Slasher::settle(const JudgedEvidence& evidence) {
     SlashOutcome outcome;
     outcome.entry_id = evidence.entry_id;
@@ -75,8 +98,22 @@ std::optional<SlashOutcome> Slasher::settle(const JudgedEvidence& evidence) {
         outcome.action = SlashAction::settled;
         return outcome;
     case zkchain::DepositStatus::withdrawing:
-        // The leaf is already 0 and the contract reads no path: a pending
-        // withdrawal of a known cheater is slashed instead of paid.
+        try {
+            if (const std::optional<zkchain::Receipt> receipt = challenge(evidence)) {
+                outcome.action = SlashAction::challenged;
+                outcome.transaction = receipt->transaction;
+                return outcome;
+            }
+        } catch (const ChainError& e) {
+            if (e.kind() != ChainErrorKind::reverted ||
+                !zkchain::reverted_with(e, "NoPendingWithdrawal()")) {
+                throw;
+            }
+            return std::nullopt;  // settled meanwhile: the next step reads it again
+        }
+        // Evidence of another ticket. The leaf is already 0 and the contract
+        // reads no path: a pending withdrawal of a known cheater is slashed
+        // instead of paid.
         siblings = std::vector<Fr>(kDefaultDepth, Fr::zero());
         break;
     case zkchain::DepositStatus::active:

@@ -7,10 +7,11 @@ import os
 import shutil
 import subprocess
 import tempfile
+import unittest
 import urllib.request
 
 import harness
-from zkcredit_fixtures import C_MAX, REPO_ROOT, SCOPE
+from zkcredit_fixtures import C_MAX, REPO_ROOT, SCOPE, Upstream, gateway
 
 FOUNDRY = os.path.join(REPO_ROOT, "node_modules", "@foundry-rs")
 ANVIL = os.path.join(FOUNDRY, "anvil-linux-amd64", "bin", "anvil")
@@ -159,3 +160,32 @@ class Contracts:
                                *map(str, args)], capture_output=True, text=True, timeout=60,
                               check=True)
         return done.stdout.strip()
+
+
+class ChainGatewayCase(unittest.TestCase):
+    """anvil, Redis, the test upstream and the gateway, started once per
+    class (each stopped even when a later one fails to start); every test
+    starts from an empty Redis and the chain as it was when the first test
+    began (anvil's snapshots: a deployment made in setUpClass is kept)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.anvil = Anvil().start()
+        cls.addClassCleanup(cls.anvil.stop)
+        cls.contracts = Contracts(cls.anvil)
+        cls.addClassCleanup(cls.contracts.cleanup)
+        cls.redis = harness.Redis().start()
+        cls.addClassCleanup(cls.redis.stop)
+        cls.upstream = Upstream().start()
+        cls.addClassCleanup(cls.upstream.stop)
+        cls.nginx = gateway(cls.redis.port, cls.upstream.port).start()
+        cls.addClassCleanup(cls.nginx.stop)
+        cls.fresh_chain = None
+
+    def setUp(self):
+        self.redis.command("FLUSHALL")
+        cls = type(self)
+        if cls.fresh_chain is not None:
+            # a snapshot is used up by its revert: take the next one
+            self.assertTrue(self.anvil.rpc("evm_revert", cls.fresh_chain))
+        cls.fresh_chain = self.anvil.rpc("evm_snapshot")

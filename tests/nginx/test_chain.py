@@ -11,10 +11,8 @@ import subprocess
 import tempfile
 import unittest
 
-import harness
-from chain_fixtures import BOUNTY, CAST, PRICE, TREASURY, Anvil, Contracts
-from zkcredit_fixtures import (CIRCUIT_WASM, REPO_ROOT, SCOPE, Upstream, gateway,
-                               make_credentials, request_spec)
+from chain_fixtures import BOUNTY, CAST, PRICE, TREASURY, ChainGatewayCase
+from zkcredit_fixtures import CIRCUIT_WASM, REPO_ROOT, SCOPE, make_credentials, request_spec
 
 REGISTRY = os.environ.get("ZKC_REGISTRY", "")
 CLIENT = os.environ.get("ZKC_CLIENT", "")
@@ -59,33 +57,14 @@ def identities(*users):
 
 @unittest.skipUnless(REGISTRY and CIRCUIT_WASM and os.path.exists(CAST),
                      "ZKC_REGISTRY, the circuit or the npm foundry packages are missing")
-class ChainTest(unittest.TestCase):
+class ChainTest(ChainGatewayCase):
     @classmethod
     def setUpClass(cls):
-        # Each piece is stopped even when a later one fails to start.
-        cls.anvil = Anvil().start()
-        cls.addClassCleanup(cls.anvil.stop)
-        cls.contracts = Contracts(cls.anvil)
-        cls.addClassCleanup(cls.contracts.cleanup)
-        cls.redis = harness.Redis().start()
-        cls.addClassCleanup(cls.redis.stop)
-        cls.upstream = Upstream().start()
-        cls.addClassCleanup(cls.upstream.stop)
-        cls.nginx = gateway(cls.redis.port, cls.upstream.port).start()
-        cls.addClassCleanup(cls.nginx.stop)
+        super().setUpClass()
         cls.ids = dict(zip(("alice", "bob", "carol"), identities(ALICE, BOB, CAROL)))
         # One deployment; each test starts from the chain as it was just
         # after it (anvil's snapshots), which costs no forge run.
         cls.address, cls.deployed_at = cls.contracts.deploy(key_hash=WITHDRAWAL_KEY_HASH)
-        cls.fresh_chain = None
-
-    def setUp(self):
-        self.redis.command("FLUSHALL")
-        cls = type(self)
-        if cls.fresh_chain is not None:
-            # a snapshot is used up by its revert: take the next one
-            self.assertTrue(self.anvil.rpc("evm_revert", cls.fresh_chain))
-        cls.fresh_chain = self.anvil.rpc("evm_snapshot")
 
     def registry(self, *args, expect=0):
         done = subprocess.run([REGISTRY, "--redis", f"127.0.0.1:{self.redis.port}",
@@ -228,20 +207,21 @@ class ChainTest(unittest.TestCase):
         os.chmod(path, 0o600)
         return path
 
-    def withdrawal_request(self, user, recipient, path):
-        """A genesis withdrawal of `user`'s deposit to `recipient`, proved by
-        contracts/test/withdrawal.mjs (snarkjs; its voucher key is the one
-        this class's deployment accepts), sent as a relayer would."""
+    def withdrawal_request(self, user, tickets, recipient, path):
+        """A withdrawal of `user`'s deposit to `recipient` claiming `tickets`
+        tickets and no refund, proved by contracts/test/withdrawal.mjs
+        (snarkjs; its voucher key is the one this class's deployment
+        accepts), sent as a relayer would."""
         x = self.contracts.call(self.address, "withdrawalBinding(address)(uint256)", recipient)
-        done = subprocess.run(["node", "test/withdrawal.mjs", user["k"], str(SCOPE), "0", "0", "0",
-                               x.split()[0]], capture_output=True, text=True,
+        done = subprocess.run(["node", "test/withdrawal.mjs", user["k"], str(SCOPE), str(tickets),
+                               "0", "0", x.split()[0]], capture_output=True, text=True,
                               cwd=os.path.join(REPO_ROOT, "contracts"), timeout=300)
         self.assertEqual(done.returncode, 0, done.stderr)
         words = [int(done.stdout[2 + 64 * i:2 + 64 * (i + 1)], 16) for i in range(17)]
         proof, inputs = words[:8], words[8:16]
         self.contracts.send(
             self.address, "requestWithdrawal(uint256,address,uint32,uint64,uint256,uint256,uint256,"
-            "uint256[8],uint256[20])", inputs[0], recipient, 0, 0, inputs[2], inputs[6], inputs[7],
+            "uint256[8],uint256[20])", inputs[0], recipient, tickets, 0, inputs[2], inputs[6], inputs[7],
             "[" + ",".join(map(str, proof)) + "]", "[" + ",".join(map(str, path)) + "]",
             account=6)
 
@@ -269,9 +249,11 @@ class ChainTest(unittest.TestCase):
 
     def test_a_double_spender_that_asks_to_withdraw_is_slashed_instead(self):
         self.bob_double_spends()
-        # Before the revoker's pass, Bob asks to withdraw his whole deposit:
-        # his leaf (index 1, next to Alice's) leaves the tree at once.
-        self.withdrawal_request(BOB, self.anvil.accounts[7], tree_path(ALICE, BOB))
+        # Before the revoker's pass, Bob asks to withdraw claiming one ticket
+        # used: the evidence (ticket 0) is not a share of the withdrawal's
+        # ticket 1, so the revoker slashes with k instead of challenging. His
+        # leaf (index 1, next to Alice's) left the tree with the request.
+        self.withdrawal_request(BOB, 1, self.anvil.accounts[7], tree_path(ALICE, BOB))
         self.assertEqual(self.deposit_status("bob"), 2, "withdrawing")
 
         outcomes = self.slash(self.chain_key_file(3))

@@ -276,28 +276,30 @@ class ClientTest(unittest.TestCase):
                               text=True, check=True, timeout=60)
         return done.stdout.strip()
 
-    def test_a_refused_credential_burns_its_ticket_and_updates_the_key(self):
+    def test_a_refused_credential_is_proved_again_with_the_key_the_refusal_names(self):
+        teacher = self.new_user("teacher", 5000)
+        self.zkjson(teacher, "request", self.base + "/v1/models")
+        # A state that learnt the deployment when its key was another one:
+        # its first proof (genesis) names a key the gateway does not accept.
+        deployment = self.read_state(teacher)["deployment"]
+        current = deployment["key"]
+        deployment["key"] = self.packed_key(OTHER_SIGNING_KEY_HEX)
+        deployment["keys"] = [deployment["key"]]
         state = self.new_user("rotated", 5000)
-        self.zkjson(state, "request", self.base + "/v1/models")
-        # Pretend the deployment's key was another one when the state learnt
-        # it, and drop the voucher: the next proof names a key the gateway
-        # does not accept.
         doc = self.read_state(state)
-        current = doc["deployment"]["key"]
-        doc["deployment"]["key"] = self.packed_key(OTHER_SIGNING_KEY_HEX)
-        doc["deployment"]["keys"] = [doc["deployment"]["key"]]
-        doc["tickets"][0]["voucher"] = None
+        doc["deployment"] = deployment
         with open(state, "w") as f:
             json.dump(doc, f)
         out = self.zkjson(state, "request", self.base + "/v1/refused", expect=EXIT_REFUSED)
         self.assertEqual(out["http_status"], 402)
         after = self.read_state(state)
-        self.assertEqual(after["tickets"][1]["status"], "refused")
-        # The challenge of the refusal taught the client the current key;
-        # the refused ticket is not reused.
+        self.assertEqual(after["tickets"][0]["status"], "refused")
+        # The challenge of the refusal taught the client the current key; the
+        # refused ticket left no share in the store, so it is proved again
+        # (the chain cannot skip it, docs/protocol.md §5.3).
         self.assertEqual(after["deployment"]["key"], current)
         out = self.zkjson(state, "request", self.base + "/v1/accepted")
-        self.assertEqual((out["http_status"], out["ticket"]), (200, 2))
+        self.assertEqual((out["http_status"], out["ticket"]), (200, 0))
 
     def run_until_pause(self, state, point, url):
         """Starts a request that stops itself at `point`; returns the process."""
@@ -331,14 +333,18 @@ class ClientTest(unittest.TestCase):
             time.sleep(0.05)
         self.fail("the gateway stored no voucher")
 
-    def test_killed_at_every_step_never_reuses_a_ticket(self):
+    @staticmethod
+    def chain_ticket(doc):
+        """The ticket the state's newest voucher allows (docs/protocol.md §5.3)."""
+        return 1 + max((t["index"] for t in doc["tickets"] if t["voucher"]), default=-1)
+
+    def test_killed_at_every_step_never_reuses_a_sent_ticket(self):
         state = self.new_user("crashy", 10000)
         before = self.double_spends()
-        expected = {}  # ticket index -> status after the crash
         for n, point in enumerate(["reserved", "proving", "proving-resumed", "proved",
                                    "sent", "answered"]):
             with self.subTest(point=point):
-                ticket = self.read_state(state)["next_ticket"]
+                ticket = self.chain_ticket(self.read_state(state))
                 pause = "proving" if point == "proving-resumed" else point
                 proc = self.run_until_pause(state, pause, f"{self.base}/v1/crash/{n}")
                 if point == "reserved":
@@ -348,7 +354,7 @@ class ClientTest(unittest.TestCase):
                     # Let it prove for a moment, then kill it mid-computation.
                     proc.send_signal(signal.SIGCONT)
                     time.sleep(0.05)
-                if point == "sent":
+                if point in ("sent", "answered"):
                     # The request is on the wire; let the gateway serve it.
                     record = self.read_state(state)["tickets"][-1]
                     self.assertEqual(record["status"], "sent")
@@ -357,23 +363,25 @@ class ClientTest(unittest.TestCase):
                 after = self.read_state(state)
                 # Ticket i + 1 was durable before ticket i could leave.
                 self.assertEqual(after["next_ticket"], ticket + 1)
-                expected[ticket] = after["tickets"][-1]["status"]
-                # The next run takes a fresh ticket for its (different) request.
+                killed = next(t for t in after["tickets"] if t["index"] == ticket)
+                sent = killed["status"] == "sent"
+                self.assertEqual(sent, point in ("sent", "answered"))
+                if not sent:
+                    # Nothing of it left the machine: the gateway holds no share.
+                    self.assertIsNone(self.redis.command(
+                        "HGET", f"{PREFIX}n:{killed['nullifier']}", "x"))
+                # The next run proves the same ticket again if it never left;
+                # after one that left, it first recovers that ticket's voucher
+                # from the refund location, then takes the next ticket.
                 out = self.zkjson(state, "request", f"{self.base}/v1/after/{n}")
                 self.assertEqual(out["http_status"], 200, out)
-                self.assertEqual(out["ticket"], ticket + 1)
+                self.assertEqual(out["ticket"], ticket + 1 if sent else ticket)
 
         self.assertEqual(self.double_spends(), before)
-        tickets = {t["index"]: t for t in self.read_state(state)["tickets"]}
-        for index, status in expected.items():
-            self.assertIn(status, ("reserved", "sent"), index)
-        # Killed before anything left: never sent. Killed after sending: the
-        # request was served, and the next request already recovered its
-        # voucher from the refund location; refund --fetch finds nothing more.
-        self.assertEqual([tickets[i]["status"] for i in sorted(expected)],
-                         ["reserved", "reserved", "reserved", "reserved", "served", "served"])
-        for i in sorted(expected)[-2:]:
-            self.assertEqual(tickets[i]["voucher"]["refund"], REFUND)
+        tickets = self.read_state(state)["tickets"]
+        self.assertEqual([t["index"] for t in tickets], list(range(8)))
+        self.assertEqual({t["status"] for t in tickets}, {"served"})
+        self.assertTrue(all(t["voucher"]["refund"] == REFUND for t in tickets))
         fetched = self.zkjson(state, "refund", "--fetch")
         self.assertEqual(fetched["missing"], 0)
 

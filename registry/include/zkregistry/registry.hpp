@@ -53,6 +53,8 @@ struct JudgedEvidence {
     std::string reason;  // why not valid
     libverify::Fr id;    // H(k), when valid
     libverify::Fr k;     // the double spender's key, when valid
+    // The two shares (x, y) of the ticket, when valid.
+    std::pair<libverify::Fr, libverify::Fr> first, second;
 };
 
 struct Registration {

@@ -1,7 +1,9 @@
 #pragma once
 // The revoker on chain: every valid double-spend entry of the gateway's
 // evidence stream becomes a slash(k, path) transaction of the deposit
-// contract, signed with the provider's chain key (docs/operations.md §11).
+// contract, signed with the provider's chain key (docs/operations.md §11),
+// or, for a deposit being withdrawn whose ticket the evidence is about, a
+// challenge(id, x, y) with the request's share (docs/protocol.md §3.2).
 // The registry's tree changes only when the follower sees the contract's
 // Slashed event, so the gateway keeps accepting exactly the contract's roots.
 
@@ -25,6 +27,7 @@ struct SlashOptions {
 
 enum class SlashAction {
     slashed,          // our transaction claimed the deposit
+    challenged,       // our challenge voided a withdrawal and claimed the deposit
     already_slashed,  // the contract had it slashed already (by anyone)
     settled,          // the deposit was withdrawn or expired before the evidence came
     unknown_id,       // the evidence checks out but the contract holds no such deposit
@@ -58,7 +61,10 @@ public:
 
 private:
     std::optional<SlashOutcome> settle(const JudgedEvidence& evidence);
-
+    // A withdrawing deposit: the challenge with whichever share of the
+    // evidence is not the withdrawal's, when the evidence is about the
+    // withdrawal's ticket; none when it is about another ticket.
+    std::optional<zkchain::Receipt> challenge(const JudgedEvidence& evidence);
 
     Registry& registry_;
     zkchain::Node& node_;
