@@ -578,6 +578,23 @@ contract TokenSettlementTest is SettlementFixture {
         return token.balanceOf(who);
     }
 
+    /// A recipient the token blocks: the provider's share is owed all the
+    /// same, and the recipient claims its payout to another address.
+    function test_aBlockedRecipientsPayoutIsHeld() public {
+        requestAsProved();
+        vm.warp(deadline() + 1);
+        token.setBlocked(recipient);
+        deposits.finalizeWithdrawal(idAlice);
+        uint256 userAmount = (ALICE_CREDITS - CHARGED) * PRICE;
+        assertEq(deposits.treasuryOwed(), CHARGED * PRICE, "the provider's share is owed");
+        assertEq(deposits.heldPayoutOf(recipient), userAmount, "the refund is held");
+        assertSolvent(uint256(BOB_CREDITS) * PRICE);
+        vm.prank(recipient);
+        deposits.claimHeldPayout(alice);
+        assertEq(balanceOf(alice), userAmount, "claimed to an address the token accepts");
+        assertSolvent(uint256(BOB_CREDITS) * PRICE);
+    }
+
     /// The recipient's payout, calling back into finalizeWithdrawal, is
     /// refused by the guard, and the withdrawal is paid once.
     function test_reentryFromAWithdrawalPayoutIsRefused() public {
