@@ -30,9 +30,10 @@ import {IWithdrawalVerifier} from "./IWithdrawalVerifier.sol";
 /// The asset (ether or one ERC-20 token) is fixed by the concrete contract.
 ///
 /// Money: the contract holds exactly the sum of credits * pricePerCredit over
-/// Active and Withdrawing deposits, plus treasuryOwed, plus providerBond;
-/// every unit that left went to a withdrawal's recipient, the treasury, a
-/// slasher or the burn address.
+/// Active and Withdrawing deposits, plus treasuryOwed, plus providerBond,
+/// plus the payouts held for recipients that refused them; every unit that
+/// left went to a withdrawal's recipient, the treasury, a slasher or the
+/// burn address.
 abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
     /// The BN254 scalar field: identities, keys, shares and the scope are below it.
     uint256 public constant FIELD_MODULUS =
@@ -135,16 +136,18 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
     mapping(uint256 id => Deposit) private deposits_;
     mapping(uint256 id => Withdrawal) private withdrawals_;
     mapping(uint256 nullifier => bool) private policyBurned_;
+    /// Withdrawal payouts their recipient refused, kept for it.
+    mapping(address recipient => uint256) private heldPayouts_;
     /// The provider's share not yet sent to the treasury.
     uint256 public treasuryOwed;
+    /// The sum of the held payouts.
+    uint256 public heldPayoutsTotal;
     /// What the provider put up to back its policy receipts; it never leaves
     /// except to the burn address.
     uint256 public providerBond;
 
     /// Everything a follower needs to rebuild the tree: leaf `leaf` now sits at `leafIndex`.
-    event Deposited(
-        uint256 indexed id, uint32 leafIndex, uint64 credits, uint256 leaf, uint256 root, address payer
-    );
+    event Deposited(uint256 indexed id, uint32 leafIndex, uint64 credits, uint256 leaf, uint256 root, address payer);
     /// The deposit is forfeit. `k` is the evidence: H(k) = id. Leaf `leafIndex`
     /// is 0 in `root` (for a pending withdrawal it already was).
     event Slashed(
@@ -176,10 +179,12 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
     /// Leaf `leafIndex` is 0 in `root`; the deposit is owed to the treasury.
     event DepositExpired(uint256 indexed id, uint32 leafIndex, uint256 root, uint256 providerAmount);
     /// `forced`: posted by someone other than the treasury, after the burn delay.
-    event PolicyBurned(
-        uint256 indexed nullifier, uint64 credits, bytes32 evidenceDigest, uint256 amount, bool forced
-    );
+    event PolicyBurned(uint256 indexed nullifier, uint64 credits, bytes32 evidenceDigest, uint256 amount, bool forced);
     event BondFunded(address from, uint256 amount);
+    /// The recipient of withdrawal `id` refused its payout; it is kept for
+    /// the recipient (claimHeldPayout).
+    event PayoutHeld(uint256 indexed id, address recipient, uint256 amount);
+    event HeldPayoutClaimed(address recipient, address to, uint256 amount);
 
     error InvalidParameters();
     error NotAFieldElement();
@@ -210,14 +215,15 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
     error BurnNotYetForceable(uint256 nullifier);
     error InsufficientFundsForBurn();
     error PrecompileFailed();
+    error NoHeldPayout();
 
     constructor(Parameters memory p) {
         if (
             p.scope >= FIELD_MODULUS || p.cMax == 0 || p.pricePerCredit == 0 || p.minCredits < p.cMax
                 || p.treasury == address(0) || p.refundKeyHashes.length == 0
                 || p.slashBounty > uint256(p.minCredits) * p.pricePerCredit
-                || address(p.withdrawalVerifier) == address(0) || p.challengeWindow == 0
-                || p.depositLifetime == 0 || p.receiptSigner == address(0)
+                || address(p.withdrawalVerifier) == address(0) || p.challengeWindow == 0 || p.depositLifetime == 0
+                || p.receiptSigner == address(0)
         ) {
             revert InvalidParameters();
         }
@@ -253,6 +259,10 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
     /// The pending withdrawal of `id` (all zero when there is none).
     function withdrawalOf(uint256 id) external view returns (Withdrawal memory) {
         return withdrawals_[id];
+    }
+
+    function heldPayoutOf(address recipient) external view returns (uint256) {
+        return heldPayouts_[recipient];
     }
 
     function policyBurned(uint256 nullifier) external view returns (bool) {
@@ -369,7 +379,10 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
 
     /// Pays out the withdrawal of `id` once its challenge window is over:
     /// D + R - n*C_max to its recipient, n*C_max - R owed to the treasury.
-    /// Anyone may call it; the money goes only where the request named.
+    /// Anyone may call it; the money goes only where the request named. A
+    /// recipient that refuses the payment (a reverting contract, an address
+    /// the token blocks) must not keep the provider's share from it: the
+    /// share is owed all the same and the payout is held for the recipient.
     function finalizeWithdrawal(uint256 id) external nonReentrant {
         Deposit storage deposit = deposits_[id];
         if (deposit.status != Status.Withdrawing) {
@@ -387,9 +400,24 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
         uint256 userAmount = (uint256(deposit.credits) - charged) * pricePerCredit;
         treasuryOwed += providerAmount;
         emit WithdrawalFinalized(id, withdrawal.recipient, userAmount, providerAmount);
-        if (userAmount != 0) {
-            _payOut(withdrawal.recipient, userAmount);
+        if (userAmount != 0 && !_tryPayOut(withdrawal.recipient, userAmount)) {
+            // The failed transfer changed nothing, and the guard keeps it so.
+            heldPayouts_[withdrawal.recipient] += userAmount;
+            heldPayoutsTotal += userAmount;
+            emit PayoutHeld(id, withdrawal.recipient, userAmount);
         }
+    }
+
+    /// Sends the caller's held withdrawal payouts to `to`.
+    function claimHeldPayout(address to) external nonReentrant {
+        uint256 amount = heldPayouts_[msg.sender];
+        if (amount == 0) {
+            revert NoHeldPayout();
+        }
+        heldPayouts_[msg.sender] = 0;
+        heldPayoutsTotal -= amount;
+        emit HeldPayoutClaimed(msg.sender, to, amount);
+        _payOut(to, amount);
     }
 
     /// Gives the treasury a deposit that was neither withdrawn nor slashed
@@ -500,13 +528,18 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
         emit BondFunded(msg.sender, amount);
     }
 
-    function _payOut(address to, uint256 amount) internal virtual;
+    /// Sends `amount` to `to`; false when the transfer failed (and moved nothing).
+    function _tryPayOut(address to, uint256 amount) internal virtual returns (bool);
 
-    function _requestWithdrawal(
-        Request memory request,
-        uint256[8] calldata proof,
-        uint256[DEPTH] calldata siblings
-    ) private {
+    function _payOut(address to, uint256 amount) internal {
+        if (!_tryPayOut(to, amount)) {
+            revert PayoutFailed();
+        }
+    }
+
+    function _requestWithdrawal(Request memory request, uint256[8] calldata proof, uint256[DEPTH] calldata siblings)
+        private
+    {
         Deposit storage deposit = deposits_[request.id];
         if (deposit.status != Status.Active) {
             revert NoActiveDeposit();
@@ -600,7 +633,8 @@ abstract contract CreditDeposits is DepositTree, ReentrancyGuard {
     /// The y-intercept of the line through (x1, y1) and (x2, y2) over F_r:
     /// (y1*x2 - y2*x1) / (x2 - x1). The caller ensures x1 != x2, all below r.
     function _interceptAtZero(uint256 x1, uint256 y1, uint256 x2, uint256 y2) private view returns (uint256) {
-        uint256 numerator = addmod(mulmod(y1, x2, FIELD_MODULUS), FIELD_MODULUS - mulmod(y2, x1, FIELD_MODULUS), FIELD_MODULUS);
+        uint256 numerator =
+            addmod(mulmod(y1, x2, FIELD_MODULUS), FIELD_MODULUS - mulmod(y2, x1, FIELD_MODULUS), FIELD_MODULUS);
         uint256 denominator = addmod(x2, FIELD_MODULUS - x1, FIELD_MODULUS);
         return mulmod(numerator, _inverse(denominator), FIELD_MODULUS);
     }

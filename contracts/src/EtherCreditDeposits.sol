@@ -17,10 +17,7 @@ contract EtherCreditDeposits is CreditDeposits {
         _addToBond(msg.value);
     }
 
-    function _payOut(address to, uint256 amount) internal override {
-        (bool sent,) = to.call{value: amount}("");
-        if (!sent) {
-            revert PayoutFailed();
-        }
+    function _tryPayOut(address to, uint256 amount) internal override returns (bool sent) {
+        (sent,) = to.call{value: amount}("");
     }
 }

@@ -43,7 +43,8 @@ contract TokenCreditDeposits is CreditDeposits {
         }
     }
 
-    function _payOut(address to, uint256 amount) internal override {
-        token.safeTransfer(to, amount);
+    /// A transfer that reverts or returns false is a failure (SafeERC20).
+    function _tryPayOut(address to, uint256 amount) internal override returns (bool) {
+        return token.trySafeTransfer(to, amount);
     }
 }

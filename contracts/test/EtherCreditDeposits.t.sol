@@ -39,6 +39,10 @@ contract Reentrant {
         target.challenge(id, x, y);
     }
 
+    function claimHeldPayout(address to) external {
+        target.claimHeldPayout(to);
+    }
+
     receive() external payable {
         require(!refuse, "payment refused");
         if (callback.length != 0) {

@@ -108,7 +108,8 @@ contract PolicyBurnTest is Support {
 
     function test_aReceiptBurnsOnce() public {
         owedFromASlash();
-        CreditDeposits.PolicyReceipt memory receipt = signReceipt(deposits, 0x1111, C_MAX, SafeCast.toUint64(block.timestamp));
+        CreditDeposits.PolicyReceipt memory receipt =
+            signReceipt(deposits, 0x1111, C_MAX, SafeCast.toUint64(block.timestamp));
         vm.prank(treasury);
         deposits.burnPolicyReceipts(one(receipt));
         vm.prank(treasury);
@@ -162,7 +163,8 @@ contract PolicyBurnTest is Support {
 
         uint256 owed = owedFromASlash();
         batch = new CreditDeposits.PolicyReceipt[](1);
-        batch[0] = signReceipt(deposits, 0x2000, SafeCast.toUint64(owed / PRICE + C_MAX), SafeCast.toUint64(block.timestamp));
+        batch[0] =
+            signReceipt(deposits, 0x2000, SafeCast.toUint64(owed / PRICE + C_MAX), SafeCast.toUint64(block.timestamp));
         vm.prank(treasury);
         deposits.burnPolicyReceipts(batch);
         assertEq(deposits.treasuryOwed(), 0, "all that was owed");
@@ -173,7 +175,8 @@ contract PolicyBurnTest is Support {
 
     function test_aBurnNeitherCanCoverReverts() public {
         fund(C_MAX * PRICE - 1);
-        CreditDeposits.PolicyReceipt memory receipt = signReceipt(deposits, 0x1111, C_MAX, SafeCast.toUint64(block.timestamp));
+        CreditDeposits.PolicyReceipt memory receipt =
+            signReceipt(deposits, 0x1111, C_MAX, SafeCast.toUint64(block.timestamp));
         vm.warp(block.timestamp + TestParameters.BURN_DELAY);
         vm.prank(stranger);
         vm.expectRevert(CreditDeposits.InsufficientFundsForBurn.selector);

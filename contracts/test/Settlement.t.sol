@@ -27,8 +27,7 @@ import {HookToken} from "./TokenCreditDeposits.t.sol";
 /// provider's watcher holds when it was.
 abstract contract SettlementFixture is Support {
     uint256 constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
-    uint256 constant BN254_BASE_FIELD =
-        21888242871839275222246405745257275088696311157297823662689037894645226208583;
+    uint256 constant BN254_BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
     uint256 constant PRICE = TestParameters.PRICE;
     uint256 constant K_ALICE = 0xa11ce5ec7e7;
     uint256 constant K_BOB = 0xb0b5ec7e7;
@@ -73,25 +72,42 @@ abstract contract SettlementFixture is Support {
         pay(alice, K_ALICE, ALICE_CREDITS);
         pay(bob, K_BOB, BOB_CREDITS);
 
-        string[] memory command = new string[](17);
+        uint256[3][] memory shares = new uint256[3][](3);
+        shares[0] = [K_ALICE, TICKETS, X_REQUEST];
+        shares[1] = [K_BOB, TICKETS, X_REQUEST];
+        shares[2] = [K_ALICE, 2, X_REQUEST];
+        uint256[] memory computed;
+        (proof, publicInputs, oracleKeyHash, computed) =
+            proveWithdrawal(K_ALICE, TICKETS, REFUND_PREV, REFUND, recipient, shares);
+        (spentShare, bobsShare, otherTicketsShare) = (computed[0], computed[1], computed[2]);
+    }
+
+    /// test/withdrawal.mjs: a proof that k's chain used `tickets` tickets
+    /// (the last voucher `refund` on `refundPrev`), for a withdrawal to
+    /// `to`, and the shares asked for as (k, ticket, x).
+    function proveWithdrawal(
+        uint256 k,
+        uint256 tickets,
+        uint256 refundPrev,
+        uint256 refund,
+        address to,
+        uint256[3][] memory shares
+    ) internal returns (uint256[8] memory, uint256[8] memory, uint256, uint256[] memory) {
+        string[] memory command = new string[](8 + 3 * shares.length);
         command[0] = "node";
         command[1] = "test/withdrawal.mjs";
-        command[2] = vm.toString(K_ALICE);
+        command[2] = vm.toString(k);
         command[3] = vm.toString(TestParameters.SCOPE);
-        command[4] = vm.toString(uint256(TICKETS));
-        command[5] = vm.toString(uint256(REFUND_PREV));
-        command[6] = vm.toString(uint256(REFUND));
-        command[7] = vm.toString(deposits.withdrawalBinding(recipient));
-        uint256[3][3] memory shares = [[K_ALICE, TICKETS, X_REQUEST], [K_BOB, TICKETS, X_REQUEST], [K_ALICE, 2, X_REQUEST]];
-        for (uint256 i = 0; i < 3; ++i) {
+        command[4] = vm.toString(tickets);
+        command[5] = vm.toString(refundPrev);
+        command[6] = vm.toString(refund);
+        command[7] = vm.toString(deposits.withdrawalBinding(to));
+        for (uint256 i = 0; i < shares.length; ++i) {
             for (uint256 j = 0; j < 3; ++j) {
                 command[8 + 3 * i + j] = vm.toString(shares[i][j]);
             }
         }
-        uint256[] memory computed;
-        (proof, publicInputs, oracleKeyHash, computed) =
-            abi.decode(vm.ffi(command), (uint256[8], uint256[8], uint256, uint256[]));
-        (spentShare, bobsShare, otherTicketsShare) = (computed[0], computed[1], computed[2]);
+        return abi.decode(vm.ffi(command), (uint256[8], uint256[8], uint256, uint256[]));
     }
 
     function nullifier() internal view returns (uint256) {
@@ -130,12 +146,12 @@ abstract contract SettlementFixture is Support {
     }
 
     /// The contract holds exactly the active and withdrawing deposits, what
-    /// the treasury is owed and the bond.
+    /// the treasury is owed, the bond and the payouts held for recipients.
     function assertSolvent(uint256 held) internal view {
         assertEq(
             balanceOf(address(deposits)),
-            held + deposits.treasuryOwed() + deposits.providerBond(),
-            "balance = held + treasuryOwed + providerBond"
+            held + deposits.treasuryOwed() + deposits.providerBond() + deposits.heldPayoutsTotal(),
+            "balance = held + treasuryOwed + providerBond + held payouts"
         );
     }
 
@@ -250,7 +266,15 @@ abstract contract SettlementFixture is Support {
         // Unknown.
         vm.expectRevert(CreditDeposits.NoActiveDeposit.selector);
         deposits.requestWithdrawal(
-            idAlice + 1, recipient, TICKETS, REFUND_TOTAL, TestParameters.KEY_HASH, nullifier(), share(), proof, alicePath()
+            idAlice + 1,
+            recipient,
+            TICKETS,
+            REFUND_TOTAL,
+            TestParameters.KEY_HASH,
+            nullifier(),
+            share(),
+            proof,
+            alicePath()
         );
         // Withdrawing, then withdrawn.
         requestAsProved();
@@ -303,7 +327,15 @@ abstract contract SettlementFixture is Support {
         request(recipient, TICKETS, REFUND_TOTAL + 1, TestParameters.KEY_HASH, proof);
         vm.expectRevert(CreditDeposits.InvalidWithdrawalProof.selector);
         deposits.requestWithdrawal(
-            idAlice, recipient, TICKETS, REFUND_TOTAL, TestParameters.KEY_HASH, nullifier() + 1, share(), proof, alicePath()
+            idAlice,
+            recipient,
+            TICKETS,
+            REFUND_TOTAL,
+            TestParameters.KEY_HASH,
+            nullifier() + 1,
+            share(),
+            proof,
+            alicePath()
         );
         assertStatus(status(idAlice), CreditDeposits.Status.Active, "still active");
     }
@@ -322,7 +354,15 @@ abstract contract SettlementFixture is Support {
         request(recipient, 1, REFUND_TOTAL, TestParameters.KEY_HASH, proof);
         vm.expectRevert(CreditDeposits.NotAFieldElement.selector);
         deposits.requestWithdrawal(
-            idAlice, recipient, TICKETS, REFUND_TOTAL, TestParameters.KEY_HASH, nullifier(), share() + R, proof, alicePath()
+            idAlice,
+            recipient,
+            TICKETS,
+            REFUND_TOTAL,
+            TestParameters.KEY_HASH,
+            nullifier(),
+            share() + R,
+            proof,
+            alicePath()
         );
     }
 
@@ -416,7 +456,8 @@ abstract contract SettlementFixture is Support {
 
         assertSolvent(held);
         uint256 paidIn = (ALICE_CREDITS + BOB_CREDITS + carolCredits) * PRICE + bonded;
-        uint256 out = balanceOf(recipient) + balanceOf(treasury) + balanceOf(hunter) + balanceOf(deposits.BURN_ADDRESS());
+        uint256 out =
+            balanceOf(recipient) + balanceOf(treasury) + balanceOf(hunter) + balanceOf(deposits.BURN_ADDRESS());
         assertEq(balanceOf(address(deposits)) + out, paidIn, "nothing created or lost");
         assertEq(balanceOf(deposits.BURN_ADDRESS()), burned, "burned exactly the receipts");
     }
@@ -443,6 +484,58 @@ contract EtherSettlementTest is SettlementFixture {
 
     function balanceOf(address who) internal view override returns (uint256) {
         return who.balance;
+    }
+
+    /// A chain that never used a ticket withdraws the whole deposit; the
+    /// provider is owed nothing.
+    function test_aGenesisWithdrawalReturnsTheWholeDeposit() public {
+        uint256 idBob = PoseidonT2.hash([K_BOB]);
+        (uint256[8] memory genesisProof, uint256[8] memory inputs,,) =
+            proveWithdrawal(K_BOB, 0, 0, 0, bob, new uint256[3][](0));
+        deposits.requestWithdrawal(
+            idBob, bob, 0, 0, TestParameters.KEY_HASH, inputs[6], inputs[7], genesisProof, pathNextTo(leafAlice, zeros)
+        );
+        vm.warp(deposits.withdrawalOf(idBob).deadline + 1);
+        deposits.finalizeWithdrawal(idBob);
+        assertEq(bob.balance, BOB_CREDITS * PRICE, "all of it back");
+        assertEq(deposits.treasuryOwed(), 0, "nothing charged");
+        assertSolvent(uint256(ALICE_CREDITS) * PRICE);
+    }
+
+    /// A recipient that refuses its payout cannot keep the provider's share
+    /// from it (the user could spend all but one credit, withdraw to such an
+    /// address and leave the provider unpaid); the payout waits for it.
+    function test_aRecipientThatRefusesItsPayoutDoesNotHoldUpTheProvidersShare() public {
+        Reentrant refusing = new Reentrant();
+        refusing.setTarget(EtherCreditDeposits(address(deposits)));
+        refusing.setRefuse(true);
+        (uint256[8] memory refusingProof, uint256[8] memory inputs,,) =
+            proveWithdrawal(K_ALICE, TICKETS, REFUND_PREV, REFUND, address(refusing), new uint256[3][](0));
+        deposits.requestWithdrawal(
+            idAlice,
+            address(refusing),
+            TICKETS,
+            REFUND_TOTAL,
+            TestParameters.KEY_HASH,
+            inputs[6],
+            inputs[7],
+            refusingProof,
+            alicePath()
+        );
+        vm.warp(deadline() + 1);
+        deposits.finalizeWithdrawal(idAlice);
+        uint256 userAmount = (ALICE_CREDITS - CHARGED) * PRICE;
+        assertStatus(status(idAlice), CreditDeposits.Status.Withdrawn, "withdrawn");
+        assertEq(deposits.treasuryOwed(), CHARGED * PRICE, "the provider's share is owed");
+        assertEq(deposits.heldPayoutOf(address(refusing)), userAmount, "the refund is held");
+        assertSolvent(uint256(BOB_CREDITS) * PRICE);
+
+        vm.expectRevert(CreditDeposits.NoHeldPayout.selector);
+        deposits.claimHeldPayout(alice);
+        refusing.claimHeldPayout(alice);
+        assertEq(alice.balance, userAmount, "claimed to another address");
+        assertEq(deposits.heldPayoutsTotal(), 0, "nothing held");
+        assertSolvent(uint256(BOB_CREDITS) * PRICE);
     }
 
     /// The challenger's payout re-entering the contract is refused.
@@ -483,6 +576,23 @@ contract TokenSettlementTest is SettlementFixture {
 
     function balanceOf(address who) internal view override returns (uint256) {
         return token.balanceOf(who);
+    }
+
+    /// A recipient the token blocks: the provider's share is owed all the
+    /// same, and the recipient claims its payout to another address.
+    function test_aBlockedRecipientsPayoutIsHeld() public {
+        requestAsProved();
+        vm.warp(deadline() + 1);
+        token.setBlocked(recipient);
+        deposits.finalizeWithdrawal(idAlice);
+        uint256 userAmount = (ALICE_CREDITS - CHARGED) * PRICE;
+        assertEq(deposits.treasuryOwed(), CHARGED * PRICE, "the provider's share is owed");
+        assertEq(deposits.heldPayoutOf(recipient), userAmount, "the refund is held");
+        assertSolvent(uint256(BOB_CREDITS) * PRICE);
+        vm.prank(recipient);
+        deposits.claimHeldPayout(alice);
+        assertEq(balanceOf(alice), userAmount, "claimed to an address the token accepts");
+        assertSolvent(uint256(BOB_CREDITS) * PRICE);
     }
 
     /// The recipient's payout, calling back into finalizeWithdrawal, is

@@ -49,10 +49,7 @@ abstract contract Support {
         }
     }
 
-    function assertStatus(CreditDeposits.Status got, CreditDeposits.Status want, string memory what)
-        internal
-        pure
-    {
+    function assertStatus(CreditDeposits.Status got, CreditDeposits.Status want, string memory what) internal pure {
         assertEq(uint8(got), uint8(want), what);
     }
 
@@ -60,7 +57,9 @@ abstract contract Support {
     function assertRefusedByGuard(bool succeeded, bytes memory result) internal pure {
         assertTrue(!succeeded, "re-entry failed");
         assertEq(
-            uint32(bytes4(result)), uint32(ReentrancyGuard.ReentrancyGuardReentrantCall.selector), "refused by the guard"
+            uint32(bytes4(result)),
+            uint32(ReentrancyGuard.ReentrancyGuardReentrantCall.selector),
+            "refused by the guard"
         );
     }
 
@@ -73,13 +72,11 @@ abstract contract Support {
         return signReceiptWith(TestParameters.RECEIPT_KEY, target, nullifier_, credits, issuedAt);
     }
 
-    function signReceiptWith(
-        uint256 key,
-        CreditDeposits target,
-        uint256 nullifier_,
-        uint64 credits,
-        uint64 issuedAt
-    ) internal view returns (CreditDeposits.PolicyReceipt memory receipt) {
+    function signReceiptWith(uint256 key, CreditDeposits target, uint256 nullifier_, uint64 credits, uint64 issuedAt)
+        internal
+        view
+        returns (CreditDeposits.PolicyReceipt memory receipt)
+    {
         bytes32 evidence = sha256(abi.encodePacked("refused by policy", nullifier_));
         bytes32 digest = target.policyReceiptDigest(nullifier_, credits, evidence, issuedAt);
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);

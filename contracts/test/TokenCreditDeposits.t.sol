@@ -34,19 +34,30 @@ contract FeeToken is TestToken {
 }
 
 /// A token that calls back into the deposit contract from inside a transfer
-/// (as ERC-777 hooks do) and records how the call ended.
+/// (as ERC-777 hooks do) and records how the call ended, and that refuses
+/// transfers to one blocked address (as USDC's blacklist does).
 contract HookToken is TestToken {
     address public hookTarget;
     bytes public hookCall;
     bool public hookSucceeded;
     bytes public hookResult;
+    address public blocked;
+
+    error Blocked(address to);
 
     function setHook(address target, bytes calldata data) external {
         hookTarget = target;
         hookCall = data;
     }
 
+    function setBlocked(address to) external {
+        blocked = to;
+    }
+
     function _update(address from, address to, uint256 value) internal override {
+        if (to == blocked && to != address(0)) {
+            revert Blocked(to);
+        }
         super._update(from, to, value);
         if (hookTarget != address(0) && from != address(0)) {
             (hookSucceeded, hookResult) = hookTarget.call(hookCall);

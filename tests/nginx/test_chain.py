@@ -12,7 +12,7 @@ import tempfile
 import unittest
 
 from chain_fixtures import BOUNTY, CAST, PRICE, TREASURY, ChainGatewayCase
-from zkcredit_fixtures import CIRCUIT_WASM, REPO_ROOT, make_credentials, request_spec
+from zkcredit_fixtures import CIRCUIT_WASM, REPO_ROOT, SCOPE, make_credentials, request_spec
 
 REGISTRY = os.environ.get("ZKC_REGISTRY", "")
 CLIENT = os.environ.get("ZKC_CLIENT", "")
@@ -22,6 +22,25 @@ CONFIRMATIONS = 2
 ALICE = {"k": "1234567", "deposit": "5000"}
 BOB = {"k": "7654321", "deposit": "3000"}
 CAROL = {"k": "99999", "deposit": "2000"}
+# The key_hash of the voucher key contracts/test/withdrawal.mjs signs with
+# (contracts/test/Support.sol checks it against the oracle): the deployment
+# accepts it, so the tests can prove withdrawals.
+WITHDRAWAL_KEY_HASH = "0x24bd6c2350d54eb7a6ec6ff3ab83fed5acbc117f351170215efc02cae9bdcff4"
+
+
+def tree_path(*users):
+    """The authentication path of the last user's leaf H(H(k), D) in a tree
+    holding the users' leaves in order (tests/reference/protocol.mjs)."""
+    script = ("import { buildProtocol, Tree } from './tests/reference/protocol.mjs';"
+              "const p = await buildProtocol();"
+              "const users = JSON.parse(process.argv[1]);"
+              "const tree = new Tree(p, 20);"
+              "for (const u of users) tree.append(p.leaf(BigInt(u.k), BigInt(u.deposit)));"
+              "console.log(JSON.stringify(tree.path(users.length - 1).elements"
+              ".map((e) => e.toString())));")
+    done = subprocess.run(["node", "--input-type=module", "-e", script, json.dumps(users)],
+                          capture_output=True, text=True, cwd=REPO_ROOT, check=True, timeout=60)
+    return json.loads(done.stdout)
 
 
 def identities(*users):
@@ -45,7 +64,7 @@ class ChainTest(ChainGatewayCase):
         cls.ids = dict(zip(("alice", "bob", "carol"), identities(ALICE, BOB, CAROL)))
         # One deployment; each test starts from the chain as it was just
         # after it (anvil's snapshots), which costs no forge run.
-        cls.address, cls.deployed_at = cls.contracts.deploy()
+        cls.address, cls.deployed_at = cls.contracts.deploy(key_hash=WITHDRAWAL_KEY_HASH)
 
     def registry(self, *args, expect=0):
         done = subprocess.run([REGISTRY, "--redis", f"127.0.0.1:{self.redis.port}",
@@ -188,20 +207,69 @@ class ChainTest(ChainGatewayCase):
         os.chmod(path, 0o600)
         return path
 
-    def test_the_revoker_claims_a_double_spenders_deposit_on_chain(self):
+    def withdrawal_request(self, user, tickets, recipient, path):
+        """A withdrawal of `user`'s deposit to `recipient` claiming `tickets`
+        tickets and no refund, proved by contracts/test/withdrawal.mjs
+        (snarkjs; its voucher key is the one this class's deployment
+        accepts), sent as a relayer would."""
+        x = self.contracts.call(self.address, "withdrawalBinding(address)(uint256)", recipient)
+        done = subprocess.run(["node", "test/withdrawal.mjs", user["k"], str(SCOPE), str(tickets),
+                               "0", "0", x.split()[0]], capture_output=True, text=True,
+                              cwd=os.path.join(REPO_ROOT, "contracts"), timeout=300)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        words = [int(done.stdout[2 + 64 * i:2 + 64 * (i + 1)], 16) for i in range(17)]
+        proof, inputs = words[:8], words[8:16]
+        self.contracts.send(
+            self.address, "requestWithdrawal(uint256,address,uint32,uint64,uint256,uint256,uint256,"
+            "uint256[8],uint256[20])", inputs[0], recipient, tickets, 0, inputs[2], inputs[6], inputs[7],
+            "[" + ",".join(map(str, proof)) + "]", "[" + ",".join(map(str, path)) + "]",
+            account=6)
+
+    def deposit_status(self, name):
+        record = self.contracts.call(self.address, "depositOf(uint256)((uint64,uint32,uint64,uint8))",
+                                     self.ids[name])
+        return int(record.strip("()").split(",")[3])
+
+    def bob_double_spends(self, *more_specs):
+        """Alice and Bob deposit; Bob uses ticket 0 twice (200, then 409 and
+        an evidence entry). Returns the credentials of `more_specs`."""
         self.deposit("alice", ALICE)
         self.deposit("bob", BOB, account=2)
         self.anvil.mine(CONFIRMATIONS)
         self.follow()
         made = make_credentials([ALICE, BOB], [
             request_spec(1, 0, "POST", "/v1/chat/completions", b'{"n":1}'),
-            request_spec(1, 0, "POST", "/v1/chat/completions", b'{"n":2}'),
-            request_spec(0, 0, "GET", "/v1/models")])
-        first, second, alice = made["credentials"]
-        for credential, body, status in ((first, b'{"n":1}', 200), (second, b'{"n":2}', 409)):
+            request_spec(1, 0, "POST", "/v1/chat/completions", b'{"n":2}'), *more_specs])
+        for credential, body, status in zip(made["credentials"], (b'{"n":1}', b'{"n":2}'),
+                                            (200, 409)):
             answer = self.nginx.request("POST", "/v1/chat/completions", body,
                                         {"ZKCredit-Credential": credential["header"]})
             self.assertEqual(answer.status, status)
+        return made["credentials"][2:]
+
+    def test_a_double_spender_that_asks_to_withdraw_is_slashed_instead(self):
+        self.bob_double_spends()
+        # Before the revoker's pass, Bob asks to withdraw claiming one ticket
+        # used: the evidence (ticket 0) is not a share of the withdrawal's
+        # ticket 1, so the revoker slashes with k instead of challenging. His
+        # leaf (index 1, next to Alice's) left the tree with the request.
+        self.withdrawal_request(BOB, 1, self.anvil.accounts[7], tree_path(ALICE, BOB))
+        self.assertEqual(self.deposit_status("bob"), 2, "withdrawing")
+
+        outcomes = self.slash(self.chain_key_file(3))
+        self.assertEqual([o["action"] for o in outcomes], ["slashed"], outcomes)
+        self.assertEqual(self.deposit_status("bob"), 4, "slashed, not paid")
+        owed = int(self.contracts.call(self.address, "treasuryOwed()(uint256)").split()[0])
+        self.assertEqual(owed, int(BOB["deposit"]) * PRICE - BOUNTY)
+        self.assertEqual(self.anvil.balance(self.address), int(ALICE["deposit"]) * PRICE + owed)
+
+        # The follower applies the withdrawal and the slash; the roots agree.
+        self.anvil.mine(CONFIRMATIONS)
+        self.follow()
+        self.assertEqual(self.registry_root(), self.contract_root())
+
+    def test_the_revoker_claims_a_double_spenders_deposit_on_chain(self):
+        [alice] = self.bob_double_spends(request_spec(0, 0, "GET", "/v1/models"))
         # A deposit mined after the registry's last pass: the revoker's path
         # comes from the chain, not from the registry's (older) tree.
         self.deposit("carol", CAROL, account=4)
