@@ -305,8 +305,24 @@ int finalize_withdrawal(const Options& options, zkclient::State& state, zkchain:
                 std::chrono::seconds(options.timeout_seconds));
             state.withdrawal.finalized = true;
             zkclient::state_save(options.state_path, state);
-            print_result(options, {{"finalized", true}, {"transaction", receipt.transaction}},
-                         "withdrawal paid out in transaction " + receipt.transaction + "\n");
+            // A recipient that refused the transfer leaves the payout held by
+            // the contract for it to claim (claimHeldPayout) instead.
+            const zkchain::Address recipient =
+                parse_address_option(state.withdrawal.recipient, "the recorded recipient");
+            const Amount held = zkchain::word_integer(
+                zkchain::result_words(node.view(
+                    contract, Calldata("heldPayoutOf(address)").word(zkchain::word_of(recipient)).bytes()))
+                    .at(0),
+                128, "heldPayoutOf");
+            print_result(options,
+                         {{"finalized", true},
+                          {"transaction", receipt.transaction},
+                          {"held", zkchain::amount_to_decimal(held)}},
+                         held == 0 ? "withdrawal paid out in transaction " + receipt.transaction + "\n"
+                                   : "the recipient refused the payout: " +
+                                         zkchain::amount_to_decimal(held) +
+                                         " is held for it; it claims it with "
+                                         "claimHeldPayout(to)\n");
             return 0;
         } catch (const zkchain::ChainError& e) {
             if (zkchain::reverted_with(e, "ChallengeWindowOpen()")) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "test_support.hpp"
+#include "zkclient/witness.hpp"
 
 namespace zkclient {
 namespace {
@@ -45,16 +46,20 @@ protected:
 
 std::string* ZkeyReader::bytes_ = nullptr;
 
+// The wires of the linked credit circuit: the committed key must be its key.
+size_t circuit_wires() { return CreditWitnessGenerator().witness_size(); }
+
 TEST_F(ZkeyReader, ParsesTheCommittedKey) {
     ProvingKey key;
     ASSERT_EQ(ProvingKey::from_bytes(*bytes_, key), Status::ok);
-    EXPECT_EQ(key.n_vars(), 11480u);
+    const size_t wires = circuit_wires();
+    EXPECT_EQ(key.n_vars(), wires);
     EXPECT_EQ(key.n_public(), 8u);
     EXPECT_EQ(key.domain_size(), 16384u);
     EXPECT_EQ(key.domain_power(), 14u);
-    EXPECT_EQ(key.a().size(), 11480u);
-    EXPECT_EQ(key.b2().size(), 11480u);
-    EXPECT_EQ(key.c().size(), 11480u - 9u);
+    EXPECT_EQ(key.a().size(), wires);
+    EXPECT_EQ(key.b2().size(), wires);
+    EXPECT_EQ(key.c().size(), wires - 9u);
     EXPECT_FALSE(key.coefficients().empty());
     EXPECT_FALSE(key.alpha1().infinity);
 }
@@ -109,7 +114,8 @@ TEST_F(ZkeyReader, MalformedHeadersAreRefused) {
     EXPECT_EQ(patched(coefs, 1), Status::bad_length);              // count
     EXPECT_EQ(patched(coefs + 4, 2), Status::bad_encoding);        // matrix C
     EXPECT_EQ(patched(coefs + 8, 16384), Status::bad_encoding);    // constraint
-    EXPECT_EQ(patched(coefs + 12, 11480), Status::bad_encoding);   // signal
+    EXPECT_EQ(patched(coefs + 12, static_cast<uint32_t>(circuit_wires())),
+              Status::bad_encoding);                                  // signal
     EXPECT_EQ(patched(coefs + 16 + 28, 0xffffffff), Status::bad_encoding);  // value >= r
 }
 

@@ -169,7 +169,8 @@ class SettlementTest(ChainGatewayCase):
                       self.withdraw(state, key, recipient, "--finalize", expect=EXIT_CHAIN).stderr)
         self.warp(CHALLENGE_WINDOW + 1)
         finalizer = self.key_file("finalizer", 5)
-        self.withdraw(state, finalizer, recipient, "--finalize")
+        finalized = self.withdraw(state, finalizer, recipient, "--finalize")
+        self.assertEqual((finalized["finalized"], finalized["held"]), (True, "0"))
         self.assertEqual(self.status_of(state), STATUS_WITHDRAWN)
         self.assertTrue(self.withdraw(state, finalizer, recipient, "--finalize")["finalized"])
 
