@@ -99,6 +99,10 @@ void print_balance_text(const zkclient::Balance& b) {
         std::cout << "pending        " << b.missing_vouchers
                   << " ticket(s) may still have a refund: zkcredit refund --fetch\n";
     }
+    if (b.expires_at != 0) {
+        std::cout << "expires        unix time " << b.expires_at
+                  << (b.expires_soon ? "  (soon: withdraw before then)" : "") << "\n";
+    }
 }
 
 zkclient::HttpRequest http_request_of(const Options& options, const zkclient::Url& url) {

@@ -93,6 +93,10 @@ int cmd_deposit(const Options& options) {
                                     Calldata("deposit(uint256)").field(id).bytes(), wait);
         }
         const zkchain::DepositRecord made = zkchain::deposit_of(node, *contract, id);
+        state.expires_at =
+            made.deposited_at +
+            static_cast<uint64_t>(zkchain::view_integer(node, *contract, "depositLifetime()", 64));
+        zkclient::state_save(options.state_path, state);
         const std::string paid = zkchain::amount_to_decimal(amount);
         if (options.json) {
             std::cout << json{{"id", zkclient::fr_to_dec(id)},

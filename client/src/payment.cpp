@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -250,6 +251,8 @@ Balance balance_of(const State& state) {
     b.deposit = state.deposit;
     b.c_max = state.deployment.known ? state.deployment.c_max : 0;
     b.tickets_used = state.chain_ticket();
+    b.expires_at = state.expires_at;
+    b.expires_soon = !expiry_warning(state, static_cast<uint64_t>(std::time(nullptr))).empty();
     b.refund_total = state.refund_total();
     b.spendable = static_cast<__int128>(b.deposit) + b.refund_total -
                   static_cast<__int128>(b.tickets_used) * b.c_max;
@@ -278,8 +281,23 @@ std::string int128_to_string(__int128 v) {
     return negative ? "-" + digits : digits;
 }
 
+std::string expiry_warning(const State& state, uint64_t now) {
+    if (state.expires_at == 0 || now + kExpiryWarningSeconds < state.expires_at) return "";
+    const std::string when = "unix time " + std::to_string(state.expires_at);
+    if (now >= state.expires_at) {
+        return "the deposit expired at " + when +
+               ": the provider may claim it (claimExpired); it can no longer be withdrawn";
+    }
+    return "the deposit expires at " + when + ", in " +
+           std::to_string((state.expires_at - now) / 86400) +
+           " day(s): withdraw before then (zkcredit withdraw), or what is left goes to the "
+           "provider";
+}
+
 json balance_json(const Balance& b) {
     return {{"deposit", b.deposit},
+            {"expires_at", b.expires_at == 0 ? json(nullptr) : json(b.expires_at)},
+            {"expires_soon", b.expires_soon},
             {"c_max", b.c_max},
             {"tickets_used", b.tickets_used},
             {"refund_total", b.refund_total},
@@ -480,6 +498,11 @@ PaymentResult Wallet::pay(const HttpRequest& original, const HttpStream* stream)
     if (unknown) recover_vouchers(true, true);
 
     require_solvent(state_);
+    if (const std::string warning =
+            expiry_warning(state_, static_cast<uint64_t>(std::time(nullptr)));
+        !warning.empty()) {
+        note(warning);
+    }
     const uint32_t index = state_.chain_ticket();
     require_reusable(state_, index);
     result.paid = true;

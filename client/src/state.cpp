@@ -156,6 +156,7 @@ std::string state_to_json(const State& state) {
         tickets.push_back(std::move(entry));
     }
     doc["tickets"] = std::move(tickets);
+    if (state.expires_at != 0) doc["expires_at"] = state.expires_at;
     const WithdrawalRecord& w = state.withdrawal;
     if (w.started) {
         doc["withdrawal"] = {{"recipient", w.recipient}, {"tickets", w.tickets},
@@ -225,6 +226,9 @@ State state_from_json(const std::string& text) {
             }
             if (r.index >= state.next_ticket) fail("a ticket at or above next_ticket");
             state.tickets.push_back(std::move(r));
+        }
+        if (const auto e = doc.find("expires_at"); e != doc.end()) {
+            state.expires_at = e->get<uint64_t>();
         }
         if (const auto w = doc.find("withdrawal"); w != doc.end()) {
             WithdrawalRecord& record = state.withdrawal;

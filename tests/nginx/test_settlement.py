@@ -265,6 +265,21 @@ class SettlementTest(ChainGatewayCase):
         self.assertEqual(self.status_of(state), STATUS_SLASHED)
         self.assertEqual(int(self.view("treasuryOwed()(uint256)")), deposit * PRICE - BOUNTY)
 
+    def test_the_client_warns_a_month_before_its_deposit_expires(self):
+        lifetime = 20 * 24 * 3600
+        short_lived, _ = self.contracts.deploy(deposit_lifetime=lifetime)
+        state = os.path.join(self.work, "erin.json")
+        self.zkcredit(state, "init")
+        done = self.zkcredit(state, "deposit", "--deposit", str(C_MAX), "--rpc", self.anvil.url,
+                             "--contract", short_lived, "--chain-key", self.key_file("erin", 4))
+        block = self.anvil.rpc("eth_getBlockByNumber", hex(done["block"]), False)
+        balance = self.zkcredit(state, "balance")
+        self.assertEqual(balance["expires_at"], int(block["timestamp"], 16) + lifetime)
+        self.assertTrue(balance["expires_soon"])
+        # A deposit of the default lifetime, a year, is far from it.
+        state, _ = self.user("frank", C_MAX, account=5)
+        self.assertFalse(self.zkcredit(state, "balance")["expires_soon"])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -53,7 +53,16 @@ struct Balance {
     uint64_t requests_left = 0;
     size_t unknown = 0;
     size_t missing_vouchers = 0;
+    uint64_t expires_at = 0;  // 0: not known
+    bool expires_soon = false;  // within kExpiryWarningSeconds
 };
+
+// How long before its expiry the client warns that a deposit must be
+// withdrawn (docs/client.md §1.2).
+constexpr uint64_t kExpiryWarningSeconds = 30 * 24 * 3600;
+// The warning, when the deposit expires within kExpiryWarningSeconds of
+// `now` (unix seconds); empty otherwise.
+std::string expiry_warning(const State& state, uint64_t now);
 Balance balance_of(const State& state);
 std::string int128_to_string(__int128 value);
 // The balance as `zkcredit balance --json` prints it (docs/client.md §1).

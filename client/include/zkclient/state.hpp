@@ -88,6 +88,9 @@ struct State {
     Fr k;  // the secret
     bool has_deposit = false;
     uint64_t deposit = 0;
+    // When the deposit contract lets the provider claim the deposit
+    // (depositedAt + depositLifetime, unix seconds); 0 when not known.
+    uint64_t expires_at = 0;
     DeploymentInfo deployment;
     TreeInfo tree;
     uint32_t next_ticket = 0;  // above every ticket ever reserved; persisted before one is used
