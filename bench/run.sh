@@ -31,3 +31,6 @@ section "batch verification: the gateway at saturation, batches of 16 against si
 
 section "zkcredit proxy: a paid request through the proxy against the same request sent directly"
 "$root/bench/proxy_bench.py" "$build"
+
+section "the withdrawal proof against the credit proof, both snarkjs fullProve"
+node "$root/bench/withdraw_prove_bench.mjs" "$build" 5
