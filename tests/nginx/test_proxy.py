@@ -21,6 +21,7 @@ import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import harness
+from receipt_fixtures import write_receipt_key
 from zkcredit_fixtures import (C_MAX, REPO_ROOT, chat_expected, chat_params, metered_chat_gateway,
                                register_deposit)
 
@@ -217,7 +218,10 @@ class ProxyTest(unittest.TestCase):
             chat_upstream.COMPLETION_PRICE,
             extra_server="location /zkcredit/refunds/ { zkcredit_refunds; access_log off; }\n"
                          "location = /zkcredit/leaves.json "
-                         "{ alias %%PREFIX%%/html/leaves.json; }")
+                         "{ alias %%PREFIX%%/html/leaves.json; }\n"
+                         "zkcredit_deposit_contract eip155:31337:0x" + "ab" * 20 + ";\n"
+                         "zkcredit_receipt_key %%PREFIX%%/receipt.key;")
+        write_receipt_key(cls.nginx.prefix)
         cls.nginx.start()
         cls.base = f"http://127.0.0.1:{cls.nginx.port}"
         cls.leaves_file = os.path.join(cls.nginx.prefix, "html", "leaves.json")
@@ -361,6 +365,9 @@ class ProxyTest(unittest.TestCase):
         records, spendable = self.assert_one_chain("sdk", self.USERS["sdk"], 5)
         self.assertEqual([t["voucher"]["refund"] for t in records[:2]], [C_MAX - charge] * 2)
         self.assertEqual(records[3]["voucher"]["refund"], 0)
+        # the policy refusal's receipt, kept on its ticket, and only there
+        self.assertEqual([bool(t.get("policy_receipt")) for t in records],
+                         [False, False, False, True, False])
         self.assertEqual(records[4]["voucher"]["refund"], C_MAX - charge)
         self.assertEqual(status["balance"]["spendable"], spendable)
         self.assertEqual(status["balance"]["tickets_used"], 5)
