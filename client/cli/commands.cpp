@@ -302,14 +302,7 @@ int cmd_request(const Options& options) {
         if (valid_utf8(response.body)) {
             out["body"] = response.body;
         } else {
-            std::string b64(
-                sodium_base64_encoded_len(response.body.size(), sodium_base64_VARIANT_ORIGINAL),
-                '\0');
-            sodium_bin2base64(b64.data(), b64.size(),
-                              reinterpret_cast<const unsigned char*>(response.body.data()),
-                              response.body.size(), sodium_base64_VARIANT_ORIGINAL);
-            b64.pop_back();
-            out["body_base64"] = b64;
+            out["body_base64"] = zkclient::base64_encode(response.body);
         }
         print_json(out);
     } else {

@@ -241,6 +241,15 @@ bool challenge_of(const HttpResponse& response, Challenge& out) {
     return false;
 }
 
+void forget_pending_request(TicketRecord& ticket) {
+    if (!ticket.has_pending_request) return;
+    ticket.has_pending_request = false;
+    sodium_memzero(ticket.request_body.data(), ticket.request_body.size());
+    ticket.request_body.clear();
+    ticket.request_headers.clear();
+    ticket.credential.clear();
+}
+
 bool may_have_voucher(const TicketRecord& t) {
     return !t.has_voucher && (t.status == TicketStatus::sent || t.status == TicketStatus::served ||
                               t.status == TicketStatus::spent);
@@ -351,8 +360,8 @@ void require_reusable(const State& state, uint32_t index) {
          "ticket " + std::to_string(index) + " was sent and its voucher has not come back (" +
              ticket_status_name(record->status) +
              "); the next request needs it, and proving the ticket for another request would "
-             "reveal the secret: run zkcredit refund --fetch (the gateway refunds an unserved "
-             "ticket after its settle timeout)");
+             "reveal the secret: try again later (the same request is sent again first), or "
+             "zkcredit refund --fetch");
 }
 
 bool sync_tree(State& state, const std::string& leaves_location) {
@@ -449,8 +458,10 @@ size_t Wallet::recover_vouchers(bool only_unknown, bool quiet, size_t* remaining
             continue;
         }
         if (result == FetchResult::stored) {
-            // A voucher exists only for a request the gateway served.
+            // A voucher exists only for a request the gateway served (or
+            // refunded): the ticket is settled, its request no longer kept.
             if (t.status == TicketStatus::sent) t.status = TicketStatus::served;
+            forget_pending_request(t);
             save();
             ++stored;
         } else {
@@ -462,6 +473,103 @@ size_t Wallet::recover_vouchers(bool only_unknown, bool quiet, size_t* remaining
     }
     if (remaining != nullptr) *remaining = left;
     return stored;
+}
+
+// Records what an answer says of its ticket (docs/protocol.md §10): refused,
+// spent (with its voucher when one came), still unknown (a 503: the ticket
+// stays `sent`), or served (with its voucher, fetched when the answer had
+// none, and a policy receipt). An answer other than a 503 settles the
+// ticket, and the request kept for sending it again is dropped.
+void Wallet::settle_answer(TicketRecord& ticket, const HttpResponse& response,
+                           const Challenge* refusal,
+                           const std::optional<std::string>& stream_voucher,
+                           const std::string& origin, PaymentResult& result) {
+    const std::string problem = problem_type(response);
+    if (refusal != nullptr) {
+        ticket.status = TicketStatus::refused;
+        adopt_challenge(state_, *refusal, origin, "",
+                        [this](const std::string& m) { note(m); });
+        result.outcome = ExitCode::refused;
+        result.message = "the gateway refused the credential (" + problem +
+                         "); if the deposit list changed, run zkcredit sync";
+    } else if (response.status == 409 && problem == "ticket-spent") {
+        ticket.status = TicketStatus::spent;
+        result.outcome = ExitCode::ticket_spent;
+        result.message = "the gateway reports ticket " + std::to_string(ticket.index) + " spent";
+        // a ticket spent without being served comes back with its refund
+        const auto vouchers = response.header_values(kRefundHeader);
+        std::string error;
+        if (vouchers.size() == 1 && !store_voucher(state_, ticket, vouchers[0], error)) {
+            result.message += "; " + error;
+        }
+    } else if (response.status == 503 && !problem.empty()) {
+        // store-unavailable, overloaded or outcome-unknown: the ticket is
+        // never proved again; the same request goes again before the next
+        // one, and a refund the gateway issues for it is fetched
+        result.outcome = ExitCode::unavailable;
+        result.message = "the gateway could not settle the request (" + problem +
+                         "); zkcredit refund --fetch recovers a refund later";
+    } else {
+        ticket.status = TicketStatus::served;
+        const auto receipts = response.header_values(kPolicyReceiptHeader);
+        if (receipts.size() == 1) {
+            std::string error;
+            note(keep_policy_receipt(state_, ticket, receipts[0], error)
+                     ? "refused by the provider's policy: C_max is kept, to be burned; "
+                       "its receipt is stored (zkcredit receipts)"
+                     : error);
+        }
+        auto vouchers = response.header_values(kRefundHeader);
+        if (vouchers.empty() && stream_voucher) vouchers.push_back(*stream_voucher);
+        std::string error;
+        if (vouchers.size() == 1) {
+            if (!store_voucher(state_, ticket, vouchers[0], error)) {
+                result.outcome = ExitCode::protocol;
+                result.message = error;
+            }
+        } else {
+            save();
+            try {
+                if (fetch_voucher(state_, ticket, settings_.timeout_seconds, error) ==
+                    FetchResult::bad) {
+                    note(error + " (zkcredit refund --fetch retries)");
+                }
+            } catch (const ClientError& e) {
+                note(std::string(e.what()) + " (zkcredit refund --fetch retries)");
+            }
+        }
+    }
+    if (!(response.status == 503 && !problem.empty())) forget_pending_request(ticket);
+}
+
+// The chain's ticket went out and no answer settled it (the connection
+// failed, or a 503 each time): the byte-identical request again (§10 rule
+// 2: the same x can never reveal k), answered to nobody, so that the ticket
+// gets its voucher, is found spent, or is refused and may be proved again.
+void Wallet::resend_unanswered(TicketRecord& ticket) {
+    note("ticket " + std::to_string(ticket.index) +
+         " was sent and never answered; sending the same request again");
+    HttpRequest request;
+    request.method = ticket.method;
+    request.url = url_parse(ticket.url);
+    request.headers = ticket.request_headers;
+    request.headers.push_back(std::string(kCredentialHeader) + ": " + ticket.credential);
+    request.has_body = ticket.request_has_body;
+    request.body = ticket.request_body;
+    request.timeout_seconds = settings_.timeout_seconds;
+    HttpResponse response = http_send(request);
+    SseRefundFilter filter;
+    if (is_event_stream(response)) {
+        filter.feed(response.body);
+        filter.finish();
+    }
+    ticket.http_status = response.status;
+    Challenge challenge;
+    const bool refused = response.status == 402 && challenge_of(response, challenge);
+    PaymentResult ignored;
+    settle_answer(ticket, response, refused ? &challenge : nullptr, filter.voucher(),
+                  request.url.origin, ignored);
+    save();
 }
 
 PaymentResult Wallet::pay(const HttpRequest& original, const HttpStream* stream) {
@@ -497,6 +605,11 @@ PaymentResult Wallet::pay(const HttpRequest& original, const HttpStream* stream)
         unknown = unknown || (may_have_voucher(t) && t.status == TicketStatus::sent);
     if (unknown) recover_vouchers(true, true);
 
+    if (TicketRecord* pending = state_.ticket(state_.chain_ticket());
+        pending != nullptr && pending->status == TicketStatus::sent && !pending->has_voucher &&
+        pending->has_pending_request) {
+        resend_unanswered(*pending);
+    }
     require_solvent(state_);
     if (const std::string warning =
             expiry_warning(state_, static_cast<uint64_t>(std::time(nullptr)));
@@ -635,13 +748,22 @@ PaymentResult Wallet::pay(const HttpRequest& original, const HttpStream* stream)
 
         char encoded[libverify::kCredentialChars];
         libverify::credential_encode(credential, encoded);
+        const std::string credential_value(encoded, sizeof encoded);
         HttpRequest request = original;
-        request.headers.push_back(std::string(kCredentialHeader) + ": " +
-                                  std::string(encoded, sizeof encoded));
+        request.headers.push_back(std::string(kCredentialHeader) + ": " + credential_value);
         request.on_sent = [this] { pause("sent"); };
-        sodium_memzero(encoded, sizeof encoded);
 
-        state_.ticket(index)->status = TicketStatus::sent;
+        {
+            // Kept until an answer settles the ticket: the request may never
+            // have arrived, and only the same bytes can settle it then.
+            TicketRecord& sent = *state_.ticket(index);
+            sent.status = TicketStatus::sent;
+            sent.has_pending_request = true;
+            sent.credential = credential_value;
+            sent.request_headers = original.headers;
+            sent.request_has_body = original.has_body;
+            sent.request_body = original.body;
+        }
         save();
 
         // Sends the byte-identical request until an answer other than a 503
@@ -741,60 +863,8 @@ PaymentResult Wallet::pay(const HttpRequest& original, const HttpStream* stream)
             if (stream->on_end) stream->on_end();
         }
 
-        if (refused) {
-            ticket.status = TicketStatus::refused;
-            adopt_challenge(state_, challenge, url.origin, "",
-                            [this](const std::string& m) { note(m); });
-            result.outcome = ExitCode::refused;
-            result.message = "the gateway refused the credential (" + problem +
-                             "); if the deposit list changed, run zkcredit sync";
-        } else if (response.status == 409 && problem == "ticket-spent") {
-            ticket.status = TicketStatus::spent;
-            result.outcome = ExitCode::ticket_spent;
-            result.message = "the gateway reports ticket " + std::to_string(index) + " spent";
-            // a ticket spent without being served comes back with its refund
-            const auto vouchers = response.header_values(kRefundHeader);
-            std::string error;
-            if (vouchers.size() == 1 && !store_voucher(state_, ticket, vouchers[0], error)) {
-                result.message += "; " + error;
-            }
-        } else if (response.status == 503 && !problem.empty()) {
-            // store-unavailable, overloaded or outcome-unknown: the ticket is
-            // never proved again; a refund the gateway issues for it is
-            // fetched later
-            result.outcome = ExitCode::unavailable;
-            result.message = "the gateway could not settle the request (" + problem +
-                             "); zkcredit refund --fetch recovers a refund later";
-        } else {
-            ticket.status = TicketStatus::served;
-            const auto receipts = response.header_values(kPolicyReceiptHeader);
-            if (receipts.size() == 1) {
-                std::string error;
-                note(keep_policy_receipt(state_, ticket, receipts[0], error)
-                         ? "refused by the provider's policy: C_max is kept, to be burned; "
-                           "its receipt is stored (zkcredit receipts)"
-                         : error);
-            }
-            auto vouchers = response.header_values(kRefundHeader);
-            if (vouchers.empty() && filter.voucher()) vouchers.push_back(*filter.voucher());
-            std::string error;
-            if (vouchers.size() == 1) {
-                if (!store_voucher(state_, ticket, vouchers[0], error)) {
-                    result.outcome = ExitCode::protocol;
-                    result.message = error;
-                }
-            } else {
-                save();
-                try {
-                    if (fetch_voucher(state_, ticket, settings_.timeout_seconds, error) ==
-                        FetchResult::bad) {
-                        note(error + " (zkcredit refund --fetch retries)");
-                    }
-                } catch (const ClientError& e) {
-                    note(std::string(e.what()) + " (zkcredit refund --fetch retries)");
-                }
-            }
-        }
+        settle_answer(ticket, response, refused ? &challenge : nullptr, filter.voucher(),
+                      url.origin, result);
         save();
         result.ticket_status = ticket.status;
         result.has_refund = ticket.has_voucher;

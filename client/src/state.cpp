@@ -105,6 +105,29 @@ TicketRecord* State::ticket(uint32_t index) noexcept {
     return const_cast<TicketRecord*>(std::as_const(*this).ticket(index));
 }
 
+std::string base64_encode(std::string_view bytes) {
+    std::string text(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(text.data(), text.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                      bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+    text.pop_back();  // the terminator
+    return text;
+}
+
+bool base64_decode(std::string_view text, std::string& out) {
+    std::string bytes(text.size() / 4 * 3 + 3, '\0');
+    size_t length = 0;
+    const char* end = nullptr;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(),
+                          text.data(), text.size(), nullptr, &length, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        end != text.data() + text.size()) {
+        return false;
+    }
+    bytes.resize(length);
+    out = std::move(bytes);
+    return true;
+}
+
 std::string state_to_json(const State& state) {
     json doc;
     doc["version"] = kStateVersion;
@@ -151,6 +174,12 @@ std::string state_to_json(const State& state) {
             entry["voucher"] = {{"value", r.voucher}, {"refund", r.refund}, {"key", r.voucher_key}};
         } else {
             entry["voucher"] = nullptr;
+        }
+        if (r.has_pending_request) {
+            entry["pending_request"] = {{"credential", r.credential},
+                                        {"headers", r.request_headers},
+                                        {"has_body", r.request_has_body},
+                                        {"body_base64", base64_encode(r.request_body)}};
         }
         if (!r.policy_receipt.empty()) entry["policy_receipt"] = r.policy_receipt;
         tickets.push_back(std::move(entry));
@@ -214,6 +243,15 @@ State state_from_json(const std::string& text) {
             r.http_status = e.at("http_status").get<long>();
             r.method = e.at("method").get<std::string>();
             r.url = e.at("url").get<std::string>();
+            if (const auto p = e.find("pending_request"); p != e.end()) {
+                r.has_pending_request = true;
+                r.credential = p->at("credential").get<std::string>();
+                r.request_headers = p->at("headers").get<std::vector<std::string>>();
+                r.request_has_body = p->at("has_body").get<bool>();
+                if (!base64_decode(p->at("body_base64").get<std::string>(), r.request_body)) {
+                    fail("a pending request's body is not base64");
+                }
+            }
             const json& v = e.at("voucher");
             if (!v.is_null()) {
                 r.has_voucher = true;

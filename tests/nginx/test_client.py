@@ -16,8 +16,8 @@ import time
 import unittest
 
 import harness
-from zkcredit_fixtures import (C_MAX, OTHER_SIGNING_KEY_HEX, REPO_ROOT, SCOPE, Upstream, gateway,
-                               register_deposit)
+from zkcredit_fixtures import (C_MAX, OTHER_SIGNING_KEY_HEX, REPO_ROOT, SCOPE, FaultyRelay,
+                               Upstream, gateway, register_deposit)
 
 CLIENT = os.environ.get("ZKC_CLIENT", "")
 REGISTRY = os.environ.get("ZKC_REGISTRY", "")
@@ -26,7 +26,8 @@ COST = 250  # what the example upstream charges (X-Cost)
 REFUND = C_MAX - COST
 
 # Exit codes (docs/client.md).
-EXIT_STATE, EXIT_LOCKED, EXIT_TREE, EXIT_INSUFFICIENT, EXIT_REFUSED, EXIT_SPENT = 3, 4, 6, 7, 8, 9
+EXIT_STATE, EXIT_LOCKED, EXIT_NETWORK, EXIT_TREE, EXIT_INSUFFICIENT, EXIT_REFUSED, EXIT_SPENT = (
+    3, 4, 5, 6, 7, 8, 9)
 
 LEAVES_LOCATION = "location = /zkcredit/leaves.json { alias %%PREFIX%%/html/leaves.json; }"
 
@@ -381,6 +382,8 @@ class ClientTest(unittest.TestCase):
         tickets = self.read_state(state)["tickets"]
         self.assertEqual([t["index"] for t in tickets], list(range(8)))
         self.assertEqual({t["status"] for t in tickets}, {"served"})
+        # A settled ticket keeps nothing of its request.
+        self.assertFalse(any("pending_request" in t for t in tickets))
         self.assertTrue(all(t["voucher"]["refund"] == REFUND for t in tickets))
         fetched = self.zkjson(state, "refund", "--fetch")
         self.assertEqual(fetched["missing"], 0)
@@ -402,6 +405,32 @@ class ClientTest(unittest.TestCase):
         # The recovered voucher carries the total into the next proof.
         out = self.zkjson(state, "request", self.base + "/v1/next")
         self.assertEqual(out["refund_total"], 2 * REFUND)
+
+    def test_a_request_lost_before_the_gateway_is_sent_again_before_the_next(self):
+        # A network that takes the request and loses it: the gateway never
+        # saw the ticket, so there is no voucher to fetch, and the chain
+        # cannot skip the ticket (docs/protocol.md §5.3).
+        relay = FaultyRelay(self.nginx.port, lambda n: "drop" if n == 1 else None)
+        self.addCleanup(relay.close)
+        state = self.new_user("dropped", 5000)
+        via_relay = f"http://127.0.0.1:{relay.port}"
+        self.zkcredit(state, "request", via_relay + "/v1/models", expect=EXIT_NETWORK)
+        record = self.read_state(state)["tickets"][0]
+        self.assertEqual(record["status"], "sent")
+        self.assertIsNone(self.redis.command("HGET", f"{PREFIX}n:{record['nullifier']}", "x"))
+        fetched = self.zkjson(state, "refund", "--fetch")
+        self.assertEqual((fetched["fetched"], fetched["missing"]), (0, 1))
+        # The next request first sends the lost one again, byte for byte;
+        # its voucher moves the chain on to ticket 1.
+        out = self.zkjson(state, "request", "-X", "POST", "-d", "{}", via_relay + "/v1/chat")
+        self.assertEqual((out["http_status"], out["ticket"]), (200, 1))
+        self.assertEqual(len(relay.credentials), 3)
+        self.assertEqual(relay.credentials[0], relay.credentials[1])
+        tickets = self.read_state(state)["tickets"]
+        self.assertEqual([(t["status"], t["voucher"] is not None) for t in tickets],
+                         [("served", True), ("served", True)])
+        self.assertNotIn("pending_request", tickets[0])
+        self.assertEqual(self.double_spends(), 0)
 
 
 if __name__ == "__main__":

@@ -18,12 +18,11 @@ import tempfile
 import threading
 import time
 import unittest
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import harness
 from receipt_fixtures import write_receipt_key
-from zkcredit_fixtures import (C_MAX, REPO_ROOT, chat_expected, chat_params, metered_chat_gateway,
-                               register_deposit)
+from zkcredit_fixtures import (C_MAX, REPO_ROOT, FaultyRelay, chat_expected, chat_params,
+                               metered_chat_gateway, register_deposit, store_outage_once)
 
 sys.path.insert(0, os.path.join(REPO_ROOT, "examples"))
 import chat_upstream  # noqa: E402
@@ -57,59 +56,6 @@ def sse_text(raw):
         if chunk.get("usage"):
             usage = chunk["usage"]
     return text, usage
-
-
-class StoreOutage(ThreadingHTTPServer):
-    """A relay in front of the gateway that answers the first paid request
-    (the first with a credential) as the gateway does while its store is
-    down (503 store-unavailable), and passes everything else through. It
-    keeps every credential it saw."""
-
-    def __init__(self, gateway_port):
-        outage = self
-        self.credentials = []
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def relay(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                credential = self.headers.get("ZKCredit-Credential")
-                if credential:
-                    outage.credentials.append((credential, body))
-                if credential and len(outage.credentials) == 1:
-                    status, headers, answer = 503, [
-                        ("Content-Type", "application/problem+json"), ("Retry-After", "0")], \
-                        json.dumps({"type": "urn:zkcredit:problem:store-unavailable",
-                                    "title": "store unavailable", "status": "503",
-                                    "spent": "no"}).encode()
-                else:
-                    conn = http.client.HTTPConnection("127.0.0.1", gateway_port, timeout=30)
-                    conn.request(self.command, self.path, body=body or None,
-                                 headers={k: v for k, v in self.headers.items()
-                                          if k.lower() not in ("host", "connection")})
-                    response = conn.getresponse()
-                    answer = response.read()
-                    status = response.status
-                    headers = [(k, v) for k, v in response.getheaders()
-                               if k.lower() not in ("connection", "transfer-encoding",
-                                                    "content-length", "keep-alive")]
-                    conn.close()
-                self.send_response(status)
-                for name, value in headers:
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            do_GET = do_POST = relay
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.daemon_threads = True
-        threading.Thread(target=self.serve_forever, daemon=True).start()
 
 
 class Proxy:
@@ -543,16 +489,15 @@ class ProxyTest(unittest.TestCase):
         self.assertNotIn(TOKEN, "".join(proxy.said()))
 
     def test_a_503_is_followed_by_the_same_request_again(self):
-        outage = StoreOutage(self.nginx.port)
-        proxy = Proxy(self.state("resend"), f"http://127.0.0.1:{outage.server_address[1]}/v1",
+        outage = FaultyRelay(self.nginx.port, store_outage_once)
+        proxy = Proxy(self.state("resend"), f"http://127.0.0.1:{outage.port}/v1",
                       env=NO_PRECOMPUTE)
         try:
             code, _, body = proxy.request("POST", "/v1/chat/completions", chat("resent?"))
             status = proxy.status(answered=1)
         finally:
             self.assertEqual(proxy.stop(), 0)
-            outage.shutdown()
-            outage.server_close()
+            outage.close()
         self.assertEqual(code, 200, body)
         self.assertEqual(json.loads(body)["choices"][0]["message"]["content"],
                          upstream_answer("resent?")[0])

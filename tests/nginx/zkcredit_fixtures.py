@@ -4,6 +4,7 @@ faults a real one cannot produce, and the gateway's configuration."""
 
 import base64
 import hashlib
+import http.client
 import json
 import os
 import socket
@@ -401,3 +402,79 @@ def free_port_without_listener():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class FaultyRelay(ThreadingHTTPServer):
+    """A relay in front of the gateway that injects the faults a real one
+    cannot be made to show on cue. `fault(n)` decides for the n-th request
+    that carries a credential (from 1): None passes it through, "drop"
+    reads it whole and closes the connection without an answer (as a
+    network that loses the answer), a (status, headers, body) tuple is the
+    answer instead of the gateway's. Every credential seen is kept, with
+    its body."""
+
+    def __init__(self, gateway_port, fault):
+        relay = self
+        self.credentials = []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def relay(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                credential = self.headers.get("ZKCredit-Credential")
+                injected = None
+                if credential:
+                    relay.credentials.append((credential, body))
+                    injected = fault(len(relay.credentials))
+                if injected == "drop":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if injected is not None:
+                    status, headers, answer = injected
+                else:
+                    conn = http.client.HTTPConnection("127.0.0.1", gateway_port, timeout=30)
+                    conn.request(self.command, self.path, body=body or None,
+                                 headers={k: v for k, v in self.headers.items()
+                                          if k.lower() not in ("host", "connection")})
+                    response = conn.getresponse()
+                    answer = response.read()
+                    status = response.status
+                    headers = [(k, v) for k, v in response.getheaders()
+                               if k.lower() not in ("connection", "transfer-encoding",
+                                                    "content-length", "keep-alive")]
+                    conn.close()
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            do_GET = do_POST = do_PUT = relay
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.daemon_threads = True
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def port(self):
+        return self.server_address[1]
+
+    def close(self):
+        self.shutdown()
+        self.server_close()
+
+
+def store_outage_once(n):
+    """The first paid request answered as the gateway does while its store
+    is down (503 store-unavailable: nothing spent); the rest passed."""
+    if n != 1:
+        return None
+    return 503, [("Content-Type", "application/problem+json"), ("Retry-After", "0")], \
+        json.dumps({"type": "urn:zkcredit:problem:store-unavailable", "title": "store unavailable",
+                    "status": "503", "spent": "no"}).encode()

@@ -200,6 +200,10 @@ public:
 private:
     void note(const std::string& message) const;
     void pause(const char* point) const;
+    void settle_answer(TicketRecord& ticket, const HttpResponse& response,
+                       const Challenge* refusal, const std::optional<std::string>& stream_voucher,
+                       const std::string& origin, PaymentResult& result);
+    void resend_unanswered(TicketRecord& ticket);
 
     PaymentSettings settings_;
     PaymentHooks hooks_;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "libverify/field.hpp"
@@ -49,6 +50,15 @@ struct TicketRecord {
     // C_max it kept (ZKCredit-Policy-Receipt), which lets anyone burn that
     // amount (docs/protocol.md §9.1); empty otherwise.
     std::string policy_receipt;
+    // While the ticket is `sent` without an answer: what is needed to send
+    // the byte-identical request again (docs/protocol.md §10 rule 2), the
+    // only way to settle a ticket whose request may never have arrived.
+    // Cleared once an answer settles it (the body may be a prompt).
+    bool has_pending_request = false;
+    std::string credential;  // the ZKCredit-Credential value sent
+    std::vector<std::string> request_headers;
+    bool request_has_body = false;
+    std::string request_body;
 };
 
 struct DeploymentInfo {
@@ -108,6 +118,11 @@ struct State {
     TicketRecord* ticket(uint32_t index) noexcept;
     const TicketRecord* ticket(uint32_t index) const noexcept;
 };
+
+// Standard base64 with padding (RFC 4648 section 4), as the state file and
+// `zkcredit request --json` carry bytes; decoding refuses anything else.
+std::string base64_encode(std::string_view bytes);
+bool base64_decode(std::string_view text, std::string& out);
 
 std::string state_to_json(const State& state);
 // Throws ClientError(state) on anything malformed.
