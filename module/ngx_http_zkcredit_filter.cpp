@@ -438,7 +438,11 @@ ngx_http_zkcredit_refuse_by_policy(ngx_http_request_t *r,
 }
 
 
-/* the receipt for this request's C_max, issued now by the gateway's clock */
+/*
+ * The receipt for this request's C_max, issued now by the gateway's clock
+ * rounded down to the minute: the receipt is published when it is burned,
+ * and the second a refused request came is none of the public's business.
+ */
 static ngx_int_t
 ngx_http_zkcredit_sign_receipt(ngx_http_request_t *r,
     ngx_http_zkcredit_ctx_t *ctx, const u_char *evidence, ngx_str_t *receipt)
@@ -453,7 +457,7 @@ ngx_http_zkcredit_sign_receipt(ngx_http_request_t *r,
     signed_receipt.credits = dep->c_max;
     ngx_memcpy(signed_receipt.evidence_digest.data(), evidence,
                signed_receipt.evidence_digest.size());
-    signed_receipt.issued_at = static_cast<uint64_t>(ngx_time());
+    signed_receipt.issued_at = static_cast<uint64_t>(ngx_time() / 60 * 60);
 
     try {
         zkchain::sign_policy_receipt(*dep->receipt_key, dep->receipt_domain,
