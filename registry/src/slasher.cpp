@@ -30,6 +30,51 @@ const char* slash_action_name(SlashAction action) {
     return "rejected";
 }
 
+const char* expiry_claim_name(ExpiryClaim claim) {
+    switch (claim) {
+    case ExpiryClaim::claimed:
+        return "claimed";
+    case ExpiryClaim::not_expired:
+        return "not-expired";
+    case ExpiryClaim::not_active:
+        return "not-active";
+    }
+    return "not-active";
+}
+
+ExpiryClaim claim_expired(zkchain::Node& node, const zkchain::Signer& signer,
+                          const SlashOptions& options, const Fr& id, std::string& transaction) {
+    constexpr int kAttempts = 3;
+    for (int attempt = 0;; ++attempt) {
+        const zkchain::DepositRecord deposit = zkchain::deposit_of(node, options.contract, id);
+        if (deposit.status != zkchain::DepositStatus::active) {
+            return ExpiryClaim::not_active;
+        }
+        const std::optional<std::vector<Fr>> siblings = current_path(
+            node, options.contract, options.from_block, options.batch_blocks, deposit.leaf_index);
+        if (!siblings) {
+            if (attempt + 1 < kAttempts) continue;
+            throw ChainError(ChainErrorKind::node, "the contract's tree kept moving");
+        }
+        zkchain::Calldata call("claimExpired(uint256,uint256[20])");
+        call.field(id);
+        for (const Fr& sibling : *siblings) {
+            call.field(sibling);
+        }
+        try {
+            transaction = node.transact(signer, options.contract, 0, call.bytes(),
+                                        options.mined_within)
+                              .transaction;
+            return ExpiryClaim::claimed;
+        } catch (const ChainError& e) {
+            if (e.kind() != ChainErrorKind::reverted) throw;
+            if (zkchain::reverted_with(e, "DepositNotExpired()")) return ExpiryClaim::not_expired;
+            const bool stale = zkchain::reverted_with(e, "StalePath()") || e.revert_data().empty();
+            if (!stale || attempt + 1 >= kAttempts) throw;
+        }
+    }
+}
+
 Slasher::Slasher(Registry& registry, zkchain::Node& node, const zkchain::Signer& signer,
                  SlashOptions options)
     : registry_(registry), node_(node), signer_(signer), options_(std::move(options)) {

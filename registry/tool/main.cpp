@@ -71,6 +71,10 @@ commands:
                                       (the provider's chain key: 64 hex digits, mode 0600);
                                       `follow` then applies the contract's Slashed event;
                                       --once: stop when the evidence is settled
+  claim-expired --id ID --rpc URL --contract ADDRESS --from-block N --chain-key FILE
+                                      give the treasury the deposit of ID (decimal H(k))
+                                      once its lifetime is over: claimExpired(id, path);
+                                      prints claimed, not-expired or not-active
   burn --rpc URL --contract ADDRESS --chain-key FILE [--batch N] [--poll-ms MS] [--once]
                                       burn on chain the C_max of every policy refusal: the
                                       receipts of the policy evidence, N to a
@@ -145,6 +149,7 @@ Arguments parse_arguments(int argc, char** argv) {
           "--publish"}},
         {"slash", {"--rpc", "--contract", "--from-block", "--chain-key", "--poll-ms", "--once"}},
         {"burn", {"--rpc", "--contract", "--chain-key", "--batch", "--poll-ms", "--once"}},
+        {"claim-expired", {"--id", "--rpc", "--contract", "--from-block", "--chain-key"}},
     };
     static const std::set<std::string> kGlobal = {"--redis", "--prefix", "--depth", "--json"};
 
@@ -438,6 +443,8 @@ int run(const Arguments& args) {
         deposit = zkregistry::parse_deposit(args.required("--deposit"));
     } else if (args.command == "path") {
         id = zkregistry::parse_field_decimal(args.required("--id"), "--id");
+    } else if (args.command == "claim-expired") {
+        id = zkregistry::parse_field_decimal(args.required("--id"), "--id");
     } else if (args.command == "prune-roots") {
         older_than = zkregistry::parse_u64(args.required("--older-than"), "--older-than");
     } else if (args.command == "revoke" && args.value("--max")) {
@@ -458,12 +465,12 @@ int run(const Arguments& args) {
     zkregistry::SlashOptions slashing;
     zkregistry::BurnOptions burning;
     std::optional<zkchain::Signer> chain_key;
-    if (args.command == "slash" || args.command == "burn") {
+    if (args.command == "slash" || args.command == "burn" || args.command == "claim-expired") {
         args.required("--rpc");
         const zkchain::Address contract = parse_address(args.required("--contract"));
         poll = std::chrono::milliseconds(
             zkregistry::parse_u64(args.value("--poll-ms").value_or("1000"), "--poll-ms"));
-        if (args.command == "slash") {
+        if (args.command != "burn") {
             slashing.contract = contract;
             slashing.from_block =
                 zkregistry::parse_u64(args.required("--from-block"), "--from-block");
@@ -473,6 +480,25 @@ int run(const Arguments& args) {
                 zkregistry::parse_u64(args.value("--batch").value_or("32"), "--batch"));
         }
         chain_key.emplace(zkchain::Signer::from_file(args.required("--chain-key")));
+    }
+
+    // A chain call alone: no Redis.
+    if (args.command == "claim-expired") {
+        zkchain::Node node(args.required("--rpc"),
+                           std::chrono::duration_cast<std::chrono::milliseconds>(kTimeout));
+        std::string transaction;
+        const zkregistry::ExpiryClaim claim =
+            zkregistry::claim_expired(node, *chain_key, slashing, *id, transaction);
+        const std::string action = zkregistry::expiry_claim_name(claim);
+        if (as_json) {
+            json out = {{"id", zkregistry::fr_to_hex(*id)}, {"action", action}};
+            if (!transaction.empty()) out["transaction"] = transaction;
+            std::cout << out.dump() << std::endl;
+        } else {
+            std::cout << action << (transaction.empty() ? "" : " in transaction " + transaction)
+                      << std::endl;
+        }
+        return kExitOk;
     }
 
     const std::optional<std::string> publish = args.value("--publish");

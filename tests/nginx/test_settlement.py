@@ -14,17 +14,19 @@ import subprocess
 import tempfile
 import unittest
 
-from chain_fixtures import BOUNTY, CAST, CHALLENGE_WINDOW, PRICE, ChainGatewayCase
+from chain_fixtures import (BOUNTY, CAST, CHALLENGE_WINDOW, DEPOSIT_LIFETIME, PRICE,
+                            ChainGatewayCase)
 from zkcredit_fixtures import C_MAX, CIRCUIT_WASM, make_credentials
 
 REGISTRY = os.environ.get("ZKC_REGISTRY", "")
 CLIENT = os.environ.get("ZKC_CLIENT", "")
+EXIT_TREE = 6
 EXIT_INSUFFICIENT = 7
 EXIT_SPENT = 9
 EXIT_CHAIN = 13
 PREFIX = "test:"
 COST = 250  # the test upstream's X-Cost for every answer
-STATUS_WITHDRAWN, STATUS_SLASHED = 3, 4
+STATUS_WITHDRAWN, STATUS_SLASHED, STATUS_EXPIRED = 3, 4, 5
 
 
 @unittest.skipUnless(REGISTRY and CLIENT and CIRCUIT_WASM and os.path.exists(CAST),
@@ -70,7 +72,8 @@ class SettlementTest(ChainGatewayCase):
         transaction in its own block)."""
         steps = self.registry("follow", *self.chain(), "--confirmations", "0", "--once")
         return {field: sum(step[field] for step in steps)
-                for field in ("deposits", "slashes", "withdrawals", "withdrawal_conflicts")}
+                for field in ("deposits", "slashes", "withdrawals", "withdrawal_conflicts",
+                              "expiries")}
 
     def slash(self):
         return self.registry("slash", *self.chain(), "--chain-key", self.provider_key, "--once")
@@ -158,7 +161,7 @@ class SettlementTest(ChainGatewayCase):
         # The follower clears the leaf and spends ticket 3 with the
         # withdrawal's share; nothing had spent it, so there is no evidence.
         self.assertEqual(self.follow(), {"deposits": 0, "slashes": 0, "withdrawals": 1,
-                                         "withdrawal_conflicts": 0})
+                                         "withdrawal_conflicts": 0, "expiries": 0})
         self.assertEqual(self.redis.command("XLEN", PREFIX + "evidence:double-spend"), 0)
         self.assertEqual(self.slash(), [])
         # No request can follow a withdrawal: its ticket would be ticket 3.
@@ -279,6 +282,29 @@ class SettlementTest(ChainGatewayCase):
         # A deposit of the default lifetime, a year, is far from it.
         state, _ = self.user("frank", C_MAX, account=5)
         self.assertFalse(self.zkcredit(state, "balance")["expires_soon"])
+
+    def test_an_expired_deposit_goes_to_the_provider_and_leaves_the_tree(self):
+        deposit = 2500
+        state, key = self.user("gina", deposit, account=6)
+        self.pay(state, 1)
+        identity = self.zkcredit(state, "status")["id"]
+        claim = ["claim-expired", "--id", identity, *self.chain(), "--chain-key",
+                 self.provider_key]
+        self.assertEqual(self.registry(*claim)[0]["action"], "not-expired")
+        self.warp(DEPOSIT_LIFETIME + 1)
+        [claimed] = self.registry(*claim)
+        self.assertEqual(claimed["action"], "claimed")
+        self.assertEqual(self.registry(*claim)[0]["action"], "not-active")
+        self.assertEqual(self.status_of(state), STATUS_EXPIRED)
+        # The follower clears the leaf; the contract owes the whole deposit to
+        # the treasury, and a withdrawal is refused.
+        self.assertEqual(self.follow()["expiries"], 1)
+        leaves = os.path.join(self.work, "leaves.json")
+        self.registry("leaves", "--out", leaves)
+        self.zkcredit(state, "sync", "--leaves", leaves, expect=EXIT_TREE)
+        self.assertEqual(int(self.view("treasuryOwed()(uint256)")), deposit * PRICE)
+        self.assertIn("no active deposit",
+                      self.withdraw(state, key, self.anvil.accounts[8], expect=EXIT_CHAIN).stderr)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,23 @@ struct SlashOutcome {
     uint64_t leaf_index = 0;  // when the contract holds the deposit
 };
 
+// What claim_expired did for one deposit.
+enum class ExpiryClaim {
+    claimed,      // our transaction gave the deposit to the treasury
+    not_expired,  // active, and its lifetime is not over
+    not_active,   // never deposited, or withdrawn, slashed, expired already
+};
+
+const char* expiry_claim_name(ExpiryClaim claim);
+
+// claimExpired(id, path) for a deposit whose lifetime is over
+// (docs/protocol.md §3.1, Expiry), with the leaf's current path replayed
+// from the contract's events since `from_block`; `transaction` is set when
+// claimed. A path gone stale between reading and mining is read again.
+ExpiryClaim claim_expired(zkchain::Node& node, const zkchain::Signer& signer,
+                          const SlashOptions& options, const libverify::Fr& id,
+                          std::string& transaction);
+
 class Slasher {
 public:
     Slasher(Registry& registry, zkchain::Node& node, const zkchain::Signer& signer,
