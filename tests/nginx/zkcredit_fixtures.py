@@ -86,8 +86,34 @@ def voucher_amount(voucher_b64):
     return int.from_bytes(raw[1:9], "big")
 
 
+class _RefundOracle:
+    """tests/reference/check_refund.mjs kept running for the whole test
+    process, one request per line: circomlibjs checks every voucher, and
+    builds its curves once."""
+
+    def __init__(self):
+        self.proc = None
+        self.lock = threading.Lock()
+
+    def ask(self, spec):
+        with self.lock:
+            if self.proc is None or self.proc.poll() is not None:
+                self.proc = subprocess.Popen(
+                    ["node", os.path.join(REPO_ROOT, "tests", "reference", "check_refund.mjs")],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+            self.proc.stdin.write(json.dumps(spec) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("check_refund.mjs stopped")
+            return json.loads(line)
+
+
+_REFUND_ORACLE = _RefundOracle()
+
+
 def check_refunds(key_packed_hex, checks, scope=SCOPE):
-    return node_tool("check_refund.mjs", {
+    return _REFUND_ORACLE.ask({
         "key_packed_hex": key_packed_hex, "scope": scope, "checks": checks,
     })["results"]
 
